@@ -1,0 +1,360 @@
+"""Validation at the public boundary: every user error is caught here.
+
+Each check raises ``TypeError`` (wrong kind of thing) or ``ValueError``
+(right kind, wrong value) with a message that names the argument, what was
+expected and what was given. Nothing here writes to its inputs: arrays are
+converted with ``np.asarray`` (a copy only when the dtype must change) and
+only ever read.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, get_args
+
+import numpy as np
+
+from nnfunc._types import ActivationName, Array, OutputName
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class Net(NamedTuple):
+    """The validated structure of a Params mapping, for the kernels."""
+
+    Ws: tuple[Array, ...]
+    bs: tuple[Array, ...]
+    dtype: np.dtype[Any]
+
+    def items(self) -> list[tuple[str, Array]]:
+        """``[("W1", W1), ("b1", b1), ...]`` in layer order."""
+        return [
+            (f"{p}{l}", a)
+            for l, pair in enumerate(zip(self.Ws, self.bs, strict=True), 1)
+            for p, a in zip("Wb", pair, strict=True)
+        ]
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Layer widths, input first: ``(n_0, n_1, ..., n_L)``."""
+        return (self.Ws[0].shape[0], *(W.shape[1] for W in self.Ws))
+
+
+def _shape(a: Any) -> str:
+    return str(tuple(np.shape(a))) if hasattr(a, "shape") else type(a).__name__
+
+
+def check_params(params: object, name: str = "params") -> Net:
+    """Check keys ``W1, b1, ..., WL, bL``, shapes that chain, one float dtype.
+
+    Returns the weights and biases in layer order (the caller's arrays,
+    never copied, never written) and their common dtype.
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"{name} must be a mapping of 'W1', 'b1', ... to arrays "
+            f"(as returned by init_params), got {type(params).__name__}"
+        )
+    n_layers = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
+    expected = [f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb"]
+    if n_layers == 0 or sorted(map(str, params.keys())) != sorted(expected):
+        got = sorted(map(repr, params.keys()))
+        raise ValueError(
+            f"{name} must have keys {expected or ['W1', 'b1']} exactly, "
+            f"got [{', '.join(got)}]"
+        )
+    Ws: list[Array] = []
+    bs: list[Array] = []
+    dtype: np.dtype[Any] | None = None
+    for l in range(1, n_layers + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        for key, arr, ndim in ((f"W{l}", W, 2), (f"b{l}", b, 1)):
+            if not isinstance(arr, np.ndarray):
+                raise TypeError(
+                    f"{name}[{key!r}] must be a NumPy array, got {type(arr).__name__}"
+                )
+            if arr.dtype not in _FLOAT_DTYPES:
+                raise TypeError(
+                    f"{name}[{key!r}] must be float32 or float64, got {arr.dtype}"
+                )
+            if dtype is None:
+                dtype = arr.dtype
+            elif arr.dtype != dtype:
+                raise TypeError(
+                    f"{name} must all share one dtype: W1 is {dtype} "
+                    f"but {key} is {arr.dtype}"
+                )
+            if arr.ndim != ndim:
+                raise ValueError(
+                    f"{name}[{key!r}] must be {ndim}-D, got shape {arr.shape}"
+                )
+            if 0 in arr.shape:
+                raise ValueError(f"{name}[{key!r}] must not be empty, got {arr.shape}")
+        if b.shape[0] != W.shape[1]:
+            raise ValueError(
+                f"{name}['b{l}'] has shape {b.shape} but W{l} has {W.shape[1]} "
+                f"columns; expected ({W.shape[1]},)"
+            )
+        if Ws and W.shape[0] != Ws[-1].shape[1]:
+            raise ValueError(
+                f"{name}['W{l}'] has shape {W.shape} but W{l - 1} outputs "
+                f"{Ws[-1].shape[1]} units; expected ({Ws[-1].shape[1]}, n_{l})"
+            )
+        Ws.append(W)
+        bs.append(b)
+    assert dtype is not None  # n_layers >= 1 was checked above
+    net = Net(tuple(Ws), tuple(bs), dtype)
+    for key, arr in net.items():
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name}[{key!r}] has NaN or infinite values")
+    return net
+
+
+def check_same_structure(net: Net, other: object, name: str) -> Net:
+    """Check that ``other`` has exactly the keys and shapes of ``net``.
+
+    Returns ``other`` as a Net whose arrays are cast to ``net.dtype``.
+    """
+    if not isinstance(other, Mapping):
+        raise TypeError(
+            f"{name} must be a mapping with the keys of params, "
+            f"got {type(other).__name__}"
+        )
+    refs = net.items()
+    keys = [k for k, _ in refs]
+    if sorted(map(str, other.keys())) != sorted(keys):
+        got = sorted(map(repr, other.keys()))
+        raise ValueError(
+            f"{name} must have keys {keys} exactly, got [{', '.join(got)}]"
+        )
+    arrays: dict[str, Array] = {}
+    for key, ref in refs:
+        value = other[key]
+        if not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"{name}[{key!r}] must be a NumPy array, got {type(value).__name__}"
+            )
+        if value.dtype.kind not in "fiub":
+            raise TypeError(f"{name}[{key!r}] must be a real array, got {value.dtype}")
+        if value.shape != ref.shape:
+            raise ValueError(
+                f"{name}[{key!r}] has shape {value.shape} but params[{key!r}] "
+                f"has {ref.shape}"
+            )
+        arr = value.astype(net.dtype, copy=False)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name}[{key!r}] has NaN or infinite values")
+        arrays[key] = arr
+    n = len(net.Ws)
+    return Net(
+        tuple(arrays[f"W{l}"] for l in range(1, n + 1)),
+        tuple(arrays[f"b{l}"] for l in range(1, n + 1)),
+        net.dtype,
+    )
+
+
+def check_x(x: object, net: Net, name: str = "x") -> Array:
+    """Return ``x`` as a 2-D finite array of ``net.dtype`` with ``n_0`` columns."""
+    arr = _as_real_array(x, name)
+    n_in = net.Ws[0].shape[0]
+    if arr.ndim != 2:
+        hint = f"; for one sample use {name}.reshape(1, -1)" if arr.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be 2-D of shape (batch, {n_in}), got shape {arr.shape}{hint}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must have at least one row, got shape {arr.shape}")
+    if arr.shape[1] != n_in:
+        raise ValueError(f"{name} has {arr.shape[1]} features but W1 expects {n_in}")
+    return _cast_finite(arr, net.dtype, name)
+
+
+def check_y(
+    y: object,
+    output: OutputName,
+    batch: int,
+    k: int,
+    dtype: np.dtype[Any],
+    name: str = "y",
+) -> Array:
+    """Return the targets as a dense ``(batch, k)`` array of ``dtype``.
+
+    Integer class labels for ``softmax`` become one-hot rows; ``(batch,)``
+    targets for a single output unit become one column.
+    """
+    arr = _as_real_array(y, name)
+    if arr.ndim == 0 or arr.ndim > 2:
+        raise ValueError(
+            f"{name} must be of shape (batch,) or (batch, {k}), got shape {arr.shape}"
+        )
+    if arr.shape[0] != batch:
+        raise ValueError(f"{name} has {arr.shape[0]} rows but x has {batch}")
+    if output == "softmax" and arr.ndim == 1:
+        return one_hot_labels(arr, k, dtype, name)
+    if arr.ndim == 1:
+        if k != 1:
+            raise ValueError(
+                f"{name} has shape {arr.shape} but the network has {k} outputs; "
+                f"expected shape ({batch}, {k})"
+                + (
+                    " or integer class labels with output='softmax'"
+                    if output != "softmax"
+                    else ""
+                )
+            )
+        arr = arr.reshape(batch, 1)
+    if arr.shape[1] != k:
+        raise ValueError(
+            f"{name} has {arr.shape[1]} columns but the network has {k} outputs"
+        )
+    Y = _cast_finite(arr, dtype, name)
+    if output == "sigmoid" and ((Y < 0).any() or (Y > 1).any()):
+        raise ValueError(
+            f"{name} must lie in [0, 1] for output='sigmoid' (binary cross-entropy), "
+            f"got values in [{float(Y.min())}, {float(Y.max())}]"
+        )
+    if output == "softmax":
+        if (Y < 0).any() or (Y > 1).any():
+            raise ValueError(
+                f"{name} rows must be probabilities in [0, 1] for output='softmax', "
+                f"got values in [{float(Y.min())}, {float(Y.max())}]"
+            )
+        row_sums = Y.sum(axis=1, dtype=np.float64)
+        tol = math.sqrt(float(np.finfo(dtype).eps)) * k
+        worst = float(np.abs(row_sums - 1.0).max())
+        if worst > tol:
+            raise ValueError(
+                f"{name} rows must sum to 1 for output='softmax' (one-hot or "
+                f"probabilities), got a row off by {worst:.3g}"
+            )
+    return Y
+
+
+def one_hot_labels(
+    labels: Array, k: int, dtype: np.dtype[Any], name: str = "y"
+) -> Array:
+    """Check integer class labels in ``[0, k)`` and return one-hot rows."""
+    if labels.dtype.kind == "f":
+        if not np.isfinite(labels).all():
+            raise ValueError(f"{name} has NaN or infinite values")
+        fractional = labels[labels != np.round(labels)]
+        if fractional.size:
+            raise ValueError(
+                f"{name} must hold integer class labels for output='softmax', "
+                f"got fractional values such as {float(fractional[0])}"
+            )
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(
+            f"{name} class labels must lie in [0, {k - 1}] for {k} outputs, "
+            f"got values in [{labels.min()}, {labels.max()}]"
+        )
+    idx = labels.astype(np.intp)
+    Y = np.zeros((labels.shape[0], k), dtype=dtype)
+    Y[np.arange(labels.shape[0]), idx] = 1.0  # Y was just allocated here
+    return Y
+
+
+def check_hidden(hidden: object, n_hidden: int) -> tuple[ActivationName, ...]:
+    """One valid activation name per hidden layer."""
+    if isinstance(hidden, str):
+        return (check_name(hidden, "hidden", get_args(ActivationName)),) * n_hidden
+    if not isinstance(hidden, Sequence):
+        raise TypeError(
+            f"hidden must be an activation name or a sequence of them, "
+            f"got {type(hidden).__name__}"
+        )
+    if len(hidden) != n_hidden:
+        raise ValueError(
+            f"hidden has {len(hidden)} names but the network has {n_hidden} "
+            f"hidden layers; pass one name, or one per hidden layer"
+        )
+    return tuple(check_name(h, "hidden", get_args(ActivationName)) for h in hidden)
+
+
+def check_output(output: object, k: int | None = None) -> OutputName:
+    """A valid output name (and, for softmax, at least two output units)."""
+    name: OutputName = check_name(output, "output", get_args(OutputName))
+    if name == "softmax" and k is not None and k < 2:
+        raise ValueError(
+            f"output='softmax' needs at least 2 output units, the network has {k}; "
+            f"use output='sigmoid' for one unit"
+        )
+    return name
+
+
+def check_name(value: object, arg: str, valid: tuple[Any, ...]) -> Any:
+    """``value`` if it is one of ``valid``, else an error that lists them."""
+    if not isinstance(value, str):
+        raise TypeError(f"{arg} must be a string, one of {list(valid)}, got {value!r}")
+    if value not in valid:
+        raise ValueError(f"unknown {arg} {value!r}; valid names are {list(valid)}")
+    return value
+
+
+def check_float(
+    value: object,
+    arg: str,
+    *,
+    lo: float = 0.0,
+    hi: float = math.inf,
+    hi_open: bool = False,
+) -> float:
+    """A finite real number in ``[lo, hi]`` (or ``[lo, hi)``), returned as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{arg} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    bad = not math.isfinite(v) or v < lo or v > hi or (hi_open and v >= hi)
+    if bad:
+        interval = f"[{lo}, {hi}{')' if hi_open else ']'}"
+        raise ValueError(f"{arg} must be finite and in {interval}, got {value!r}")
+    return v
+
+
+def check_int(value: object, arg: str, *, lo: int = 0) -> int:
+    """An ``int`` (not ``bool``) that is at least ``lo``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{arg} must be an int, got {type(value).__name__}")
+    v = operator.index(value)
+    if v < lo:
+        raise ValueError(f"{arg} must be >= {lo}, got {v}")
+    return v
+
+
+def check_seed(seed: object, arg: str = "seed") -> int | np.random.SeedSequence:
+    """A non-negative ``int`` or a ``np.random.SeedSequence``."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"{arg} must be a non-negative int or a np.random.SeedSequence, "
+            f"got {type(seed).__name__}"
+        )
+    return check_int(seed, arg)
+
+
+def _as_real_array(x: object, name: str) -> Array:
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as e:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of real numbers: {e}") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(
+            f"{name} must be an array of real numbers, got dtype {arr.dtype}"
+        )
+    return arr
+
+
+def _cast_finite(arr: Array, dtype: np.dtype[Any], name: str) -> Array:
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"{name} has NaN or infinite values")
+    with np.errstate(over="ignore"):  # overflow is reported below, in words
+        out: Array = arr.astype(dtype, copy=False)
+    if out is not arr and not np.isfinite(out).all():
+        raise ValueError(
+            f"{name} has values too large for {dtype} (largest magnitude "
+            f"{float(np.abs(arr).max()):.3g}); scale the inputs"
+        )
+    return out

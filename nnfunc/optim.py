@@ -1,0 +1,52 @@
+r"""Gradient descent: ``sgd_step`` returns ``params - lr * grads``, new.
+
+.. math:: \theta \leftarrow \theta - \eta\, \nabla_\theta L
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnfunc._checks import check_float, check_params, check_same_structure
+from nnfunc._types import Array, Grads, Params
+from nnfunc.params import freeze_owned
+
+
+def sgd_step(params: Params, grads: Grads, *, lr: float) -> Params:
+    r"""One step of plain gradient descent, :math:`\theta - \eta\, g`.
+
+    Args:
+        params: the current parameters (never modified).
+        grads: a gradient with exactly the keys and shapes of ``params``;
+            cast to the params' dtype.
+        lr: the learning rate :math:`\eta \ge 0`, finite.
+
+    Returns:
+        New read-only params in the dtype of ``params``.
+
+    Examples:
+        >>> import nnfunc as nf
+        >>> p = nf.freeze({"W1": np.ones((1, 1)), "b1": np.zeros(1)})
+        >>> g = nf.freeze({"W1": np.full((1, 1), 2.0), "b1": np.ones(1)})
+        >>> dict(sgd_step(p, g, lr=0.25))
+        {'W1': array([[0.5]]), 'b1': array([-0.25])}
+    """
+    net = check_params(params)
+    step = check_float(lr, "lr")
+    g = check_same_structure(net, grads, "grads")
+    return freeze_owned(
+        {
+            k: _sgd(p, d, step)
+            for (k, p), (_, d) in zip(net.items(), g.items(), strict=True)
+        }
+    )
+
+
+def _sgd(p: Array, g: Array, lr: float) -> Array:
+    """``p - lr * g`` with one allocation.
+
+    The difference is written over the product, an array allocated here.
+    """
+    out: Array = np.multiply(g, lr, dtype=p.dtype)
+    np.subtract(p, out, out=out)
+    return out
