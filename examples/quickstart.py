@@ -13,7 +13,9 @@ import nnfunc as nf
 SEED = 0
 
 
-def spirals(n_per_class: int, seed: int, noise: float = 0.2) -> tuple[nf.Array, nf.Array]:
+def spirals(
+    n_per_class: int, seed: int, noise: float = 0.2
+) -> tuple[nf.Array, nf.Array]:
     """Two interleaved spirals in the plane, labels 0 and 1."""
     rng = np.random.default_rng(seed)
     t = np.sqrt(rng.uniform(0.05, 1.0, n_per_class)) * 3.0 * np.pi

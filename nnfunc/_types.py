@@ -9,7 +9,7 @@ vector ``x``; stacking samples as rows transposes it.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeAlias
 
 import numpy as np
@@ -23,6 +23,17 @@ Params: TypeAlias = Mapping[str, Array]
 
 #: Gradients have exactly the keys and shapes of the params they belong to.
 Grads: TypeAlias = Params
+
+#: Optimizer state: a read-only mapping of read-only arrays. ``"count"`` is a
+#: 0-d int64 array (steps taken so far); slots are keyed ``"{slot}.{param}"``,
+#: e.g. ``"m.W1"``, so a state saves to one flat ``.npz``.
+OptState: TypeAlias = Mapping[str, npt.NDArray[Any]]
+
+#: A learning-rate schedule: step number (0, 1, 2, ...) to learning rate.
+Schedule: TypeAlias = Callable[[int], float]
+
+#: A learning rate: a constant or a schedule.
+LearningRate: TypeAlias = float | Schedule
 
 #: Anything ``np.random.default_rng`` turns into the same stream every time.
 Seed: TypeAlias = int | np.random.SeedSequence
@@ -68,8 +79,11 @@ __all__ = [
     "Grads",
     "Hidden",
     "InitName",
+    "LearningRate",
+    "OptState",
     "Output",
     "OutputName",
     "Params",
+    "Schedule",
     "Seed",
 ]

@@ -1,15 +1,40 @@
-r"""Gradient descent: ``sgd_step`` returns ``params - lr * grads``, new.
+r"""Gradient descent and its stateful variants, as pure functions.
+
+Plain gradient descent needs no state:
 
 .. math:: \theta \leftarrow \theta - \eta\, \nabla_\theta L
+
+Stateful optimizers come as pairs ``X_init(params) -> state`` and
+``X_step(params, grads, state, *, lr, ...) -> (params, state)``; an
+``Optimizer`` bundles such a pair with its hyperparameters bound, for
+``train``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from nnfunc._checks import check_float, check_params, check_same_structure
-from nnfunc._types import Array, Grads, Params
+from nnfunc._types import Array, Grads, OptState, Params
 from nnfunc.params import freeze_owned
+
+
+class Optimizer(NamedTuple):
+    """An optimizer with its hyperparameters bound.
+
+    ``init(params) -> state`` and ``step(params, grads, state) ->
+    (params, state)`` validate their inputs like every public function;
+    ``update`` is the same step on inputs already validated (``train``
+    checks once per call and then uses it in the hot loop). All three
+    return new, read-only values.
+    """
+
+    init: Callable[[Params], OptState]
+    step: Callable[[Params, Grads, OptState], tuple[Params, OptState]]
+    update: Callable[[Params, Grads, OptState], tuple[Params, OptState]]
 
 
 def sgd_step(params: Params, grads: Grads, *, lr: float) -> Params:
