@@ -12,12 +12,14 @@ values and returns new ones::
 from nnfunc._types import (
     ActivationName,
     Array,
+    Batch,
     Grads,
     Hidden,
     InitName,
     OutputName,
     Params,
     Seed,
+    Targets,
 )
 from nnfunc.activations import ACTIVATION_NAMES, ACTIVATIONS
 from nnfunc.backprop import grads, loss, loss_and_grads
@@ -36,6 +38,7 @@ __all__ = [
     "OUTPUTS",
     "ActivationName",
     "Array",
+    "Batch",
     "GradCheck",
     "Grads",
     "Hidden",
@@ -43,6 +46,7 @@ __all__ = [
     "OutputName",
     "Params",
     "Seed",
+    "Targets",
     "__version__",
     "check_grads",
     "forward",

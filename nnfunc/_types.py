@@ -38,8 +38,13 @@ LearningRate: TypeAlias = float | Schedule
 #: Anything ``np.random.default_rng`` turns into the same stream every time.
 Seed: TypeAlias = int | np.random.SeedSequence
 
-#: A batch of inputs, one sample per row.
-Batch: TypeAlias = Annotated[Array, "batch n_0"]
+#: A batch of inputs, one sample per row (anything ``np.asarray`` turns into
+#: a real 2-D array; cast once to the params' dtype).
+Batch: TypeAlias = Annotated[npt.ArrayLike, "batch n_0"]
+
+#: Targets: ``(batch, k)`` values or probability rows, ``(batch,)`` when
+#: ``k == 1``, or ``(batch,)`` integer class labels for a softmax output.
+Targets: TypeAlias = Annotated[npt.ArrayLike, "batch k"]
 
 #: The network's output for a batch, one sample per row.
 Output: TypeAlias = Annotated[Array, "batch n_L"]
@@ -86,4 +91,5 @@ __all__ = [
     "Params",
     "Schedule",
     "Seed",
+    "Targets",
 ]

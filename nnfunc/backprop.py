@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnfunc._checks import check_float, check_x, check_y
-from nnfunc._types import Array, Batch, Grads, Hidden, OutputName, Params, Seed
+from nnfunc._types import Array, Batch, Grads, Hidden, OutputName, Params, Seed, Targets
 from nnfunc.forward import Setup, forward_cache, setup
 from nnfunc.losses import OUTPUTS
 from nnfunc.params import freeze_owned
@@ -70,7 +70,7 @@ def loss_and_grads_kernel(
 def loss_and_grads(
     params: Params,
     x: Batch,
-    y: Array,
+    y: Targets,
     *,
     hidden: Hidden = "relu",
     output: OutputName = "sigmoid",
@@ -112,7 +112,7 @@ def loss_and_grads(
 def grads(
     params: Params,
     x: Batch,
-    y: Array,
+    y: Targets,
     *,
     hidden: Hidden = "relu",
     output: OutputName = "sigmoid",
@@ -149,7 +149,7 @@ def grads(
 def loss(
     params: Params,
     x: Batch,
-    y: Array,
+    y: Targets,
     *,
     hidden: Hidden = "relu",
     output: OutputName = "sigmoid",

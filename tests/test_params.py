@@ -1,0 +1,82 @@
+"""init_params, the initializers' variances, freeze and to_dict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import nnfunc as nf
+
+TARGET_VARIANCE: dict[str, Callable[[int, int], float]] = {
+    "xavier": lambda i, o: 2 / (i + o),
+    "xavier_uniform": lambda i, o: 2 / (i + o),
+    "xavier_normal": lambda i, o: 2 / (i + o),
+    "he": lambda i, o: 2 / i,
+    "he_uniform": lambda i, o: 2 / i,
+    "he_normal": lambda i, o: 2 / i,
+    "lecun_uniform": lambda i, o: 1 / i,
+    "lecun_normal": lambda i, o: 1 / i,
+    "small_normal": lambda i, o: 1e-4,
+}
+
+
+def test_every_initializer_has_a_stated_variance() -> None:
+    assert set(TARGET_VARIANCE) == set(nf.INITIALIZERS)
+
+
+@pytest.mark.parametrize("init", sorted(TARGET_VARIANCE))
+def test_initializer_hits_its_target_variance(init: nf.InitName) -> None:
+    n_in, n_out = 300, 200
+    p = nf.init_params([n_in, n_out, 100], seed=1, init=init)
+    for W, (i, o) in ((p["W1"], (n_in, n_out)), (p["W2"], (n_out, 100))):
+        # 60,000 and 20,000 draws: the sample variance is within ~2% of the truth.
+        assert W.var() == pytest.approx(TARGET_VARIANCE[init](i, o), rel=0.05)
+        assert abs(W.mean()) < 0.05 * np.sqrt(TARGET_VARIANCE[init](i, o))
+    assert not p["b1"].any()
+    assert not p["b2"].any()
+    if "uniform" in init or init == "xavier":
+        limit = np.sqrt(3 * TARGET_VARIANCE[init](n_in, n_out))
+        assert np.abs(p["W1"]).max() <= limit
+
+
+def test_shapes_keys_and_read_only() -> None:
+    p = nf.init_params([5, 4, 3, 2], seed=7)
+    assert list(p) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert [p[f"W{l}"].shape for l in (1, 2, 3)] == [(5, 4), (4, 3), (3, 2)]
+    assert nf.layer_sizes(p) == (5, 4, 3, 2)
+    assert all(not v.flags.writeable for v in p.values())
+    assert all(v.dtype == np.float64 for v in p.values())
+
+
+def test_freeze_copies_and_leaves_the_callers_arrays_alone() -> None:
+    W = np.ones((2, 2))
+    frozen = nf.freeze({"W1": W, "b1": np.zeros(2)})
+    assert W.flags.writeable
+    assert not np.shares_memory(frozen["W1"], W)
+    W[0, 0] = 5.0
+    assert frozen["W1"][0, 0] == 1.0
+
+
+def test_to_dict_gives_writable_copies() -> None:
+    p = nf.init_params([2, 2], seed=0)
+    d = nf.to_dict(p)
+    d["W1"][0, 0] += 1.0
+    assert d["W1"][0, 0] != p["W1"][0, 0]
+    with pytest.raises(TypeError, match="params must be a mapping"):
+        nf.to_dict([1, 2])  # type: ignore[arg-type]
+
+
+def test_small_normal_trains_worse_than_xavier_on_a_deep_tanh_net() -> None:
+    # The reason small_normal is here: with std 0.01 the signal shrinks by
+    # ~0.01 * sqrt(n) per layer, so a deep net's gradients all but vanish.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 16))
+    y = (x[:, 0] * x[:, 1] > 0).astype(float)
+    norms = {}
+    for init in ("small_normal", "xavier"):
+        p = nf.init_params([16] + [32] * 6 + [1], seed=0, init=init)
+        g = nf.grads(p, x, y, hidden="tanh")
+        norms[init] = float(np.linalg.norm(g["W1"]))
+    assert norms["small_normal"] < 1e-6 * norms["xavier"]
