@@ -1,0 +1,527 @@
+r"""Data to learn from: toy problems, MNIST's IDX files, splits and scaling.
+
+Every generator is a pure function of its ``seed`` (an ``int`` or a
+``np.random.SeedSequence``): the same seed gives the same bits. Generators
+return ``(x, y)`` with float64 features ``x`` of shape ``(n, 2)`` and int64
+labels ``y`` of shape ``(n,)``, classes balanced (class 0 gets the odd
+sample). Every function returns new arrays and never writes to its inputs.
+
+=========== ==================================================================
+name        the two classes
+=========== ==================================================================
+``xor``     the corners of the unit square, label ``x1 XOR x2``
+``spirals`` two interleaved spirals, one the other turned by half a turn
+``moons``   two interleaving half circles
+``circles`` a circle of radius 1 around one of radius ``factor``
+=========== ==================================================================
+
+Reference for the IDX format and MNIST: LeCun, Bottou, Bengio & Haffner,
+*Gradient-based learning applied to document recognition* (Proc. IEEE 1998).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import struct
+import sys
+import zlib
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from nnfunc._checks import check_float, check_int, check_seed
+from nnfunc._types import FloatDType, Seed
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def _balanced_labels(n: int, rng: np.random.Generator) -> I64:
+    """``n`` labels, ``ceil(n/2)`` zeros and ``floor(n/2)`` ones, shuffled."""
+    y: I64 = rng.permutation(np.arange(n, dtype=np.int64) % 2)
+    return y
+
+
+def xor(n: int = 4, *, noise: float = 0.0, seed: Seed = 0) -> tuple[F64, I64]:
+    """The XOR problem: corners of the unit square, ``y = x1 XOR x2``.
+
+    Sample ``i`` sits at corner ``i % 4`` of ``(0,0), (0,1), (1,0), (1,1)``
+    plus Gaussian noise of standard deviation ``noise``; so ``xor()`` is the
+    truth table itself, and no straight line separates the classes.
+
+    Examples:
+        >>> x, y = xor()
+        >>> x.tolist(), y.tolist()
+        ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    """
+    n = check_int(n, "n", lo=1)
+    noise = check_float(noise, "noise")
+    rng = np.random.default_rng(check_seed(seed))
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    i = np.arange(n) % 4
+    x: F64 = corners[i] + noise * rng.standard_normal((n, 2))
+    y: I64 = np.array([0, 1, 1, 0], dtype=np.int64)[i]
+    return x, y
+
+
+def spirals(
+    n: int, *, noise: float = 0.2, turns: float = 1.5, seed: Seed = 0
+) -> tuple[F64, I64]:
+    r"""Two interleaved spirals of ``turns`` turns each, radius from 0 to 1.
+
+    .. math:: s \sim U(0, 1),\quad θ = 2π\,\mathrm{turns}\, s + π y + ε,
+       \quad x = s\,(\cos θ, \sin θ),\quad ε \sim N(0, \mathrm{noise}^2)
+
+    The noise is an angle (radians): it moves points along their arm.
+
+    Examples:
+        >>> x, y = spirals(100, seed=1)
+        >>> x.shape, int(y.sum()), bool(np.abs(x).max() <= 1)
+        ((100, 2), 50, True)
+    """
+    n = check_int(n, "n", lo=1)
+    noise = check_float(noise, "noise")
+    turns = check_float(turns, "turns")
+    rng = np.random.default_rng(check_seed(seed))
+    y = _balanced_labels(n, rng)
+    s = rng.uniform(0.0, 1.0, n)
+    theta = 2 * np.pi * turns * s + np.pi * y + noise * rng.standard_normal(n)
+    x: F64 = s[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    return x, y
+
+
+def moons(n: int, *, noise: float = 0.1, seed: Seed = 0) -> tuple[F64, I64]:
+    r"""Two interleaving half circles, as in scikit-learn's ``make_moons``.
+
+    .. math:: t \sim U(0, π);\quad y=0: (\cos t, \sin t);
+       \quad y=1: (1 - \cos t, \tfrac12 - \sin t)
+
+    plus Gaussian noise of standard deviation ``noise`` on each coordinate.
+
+    Examples:
+        >>> x, y = moons(7, noise=0.0)
+        >>> x.shape, y.tolist().count(0)
+        ((7, 2), 4)
+    """
+    n = check_int(n, "n", lo=1)
+    noise = check_float(noise, "noise")
+    rng = np.random.default_rng(check_seed(seed))
+    y = _balanced_labels(n, rng)
+    t = rng.uniform(0.0, np.pi, n)
+    upper = np.stack([np.cos(t), np.sin(t)], axis=1)
+    lower = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+    x: F64 = np.where(y[:, None] == 0, upper, lower)
+    x = x + noise * rng.standard_normal((n, 2))
+    return x, y
+
+
+def circles(
+    n: int, *, noise: float = 0.05, factor: float = 0.5, seed: Seed = 0
+) -> tuple[F64, I64]:
+    r"""Two concentric circles: class 0 of radius 1, class 1 of radius ``factor``.
+
+    .. math:: t \sim U(0, 2π),\quad x = r_y (\cos t, \sin t) + ε
+
+    with ``r_0 = 1``, ``r_1 = factor`` in ``[0, 1)`` and Gaussian noise ``ε``.
+
+    Examples:
+        >>> x, y = circles(6, noise=0.0, factor=0.5)
+        >>> np.round(np.hypot(x[:, 0], x[:, 1]), 6)[y == 1].tolist()
+        [0.5, 0.5, 0.5]
+    """
+    n = check_int(n, "n", lo=1)
+    noise = check_float(noise, "noise")
+    factor = check_float(factor, "factor", hi=1.0, hi_open=True)
+    rng = np.random.default_rng(check_seed(seed))
+    y = _balanced_labels(n, rng)
+    t = rng.uniform(0.0, 2 * np.pi, n)
+    r = np.where(y == 0, 1.0, factor)
+    x: F64 = r[:, None] * np.stack([np.cos(t), np.sin(t)], axis=1)
+    x = x + noise * rng.standard_normal((n, 2))
+    return x, y
+
+
+# ---------------------------------------------------------------- IDX files
+
+#: IDX type codes and the big-endian dtype each one stores.
+IDX_TYPES: dict[int, np.dtype[Any]] = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+class _Reader(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+_CHUNK = 1 << 24  # read 16 MiB at a time: memory grows only with real data
+
+
+def _read_upto(f: _Reader, n: int) -> bytearray:
+    """At most ``n`` bytes from ``f``, fewer only at the end of the stream."""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = f.read(min(_CHUNK, n - len(buf)))
+        if not chunk:
+            break
+        buf += chunk  # buf was just allocated here
+    return buf
+
+
+def _check_path(path: object, arg: str) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"{arg} must be a str or os.PathLike, got {type(path).__name__}"
+        )
+    return os.fsdecode(path)
+
+
+def read_idx(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
+    """Read an IDX file (MNIST's format), gzipped or not, into an array.
+
+    The header is ``00 00 TT DD``: two zero bytes, a type code ``TT`` (see
+    ``IDX_TYPES``), the number of dimensions ``DD``; then ``DD`` big-endian
+    uint32 sizes; then the data, big-endian, in C order. Gzip is detected by
+    its magic bytes ``1f 8b``, not by the name. Every inconsistency (bad
+    magic or type code, truncated header or data, trailing bytes, sizes that
+    cannot fit, a corrupt gzip stream) is a ``ValueError`` naming the file.
+
+    Returns:
+        A new array in native byte order with the shape the header declares.
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.idx"
+        >>> _ = p.write_bytes(bytes([0, 0, 0x0B, 1, 0, 0, 0, 2, 1, 2, 255, 254]))
+        >>> read_idx(p)
+        array([258,  -2], dtype=int16)
+    """
+    name = _check_path(path, "path")
+    with open(name, "rb") as raw:
+        if raw.read(2) == b"\x1f\x8b":
+            raw.seek(0)
+            try:
+                with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+                    return _parse_idx(gz, None, name)
+            except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+                raise ValueError(f"{name}: corrupt gzip stream: {e}") from e
+        raw.seek(0)
+        return _parse_idx(raw, os.fstat(raw.fileno()).st_size, name)
+
+
+def _parse_idx(f: _Reader, size: int | None, name: str) -> npt.NDArray[Any]:
+    """Parse an IDX stream; ``size`` is its length in bytes when known."""
+    head = _read_upto(f, 4)
+    if len(head) < 4:
+        raise ValueError(
+            f"{name}: truncated header: the IDX magic number needs 4 bytes, "
+            f"the file has {len(head)}"
+        )
+    if head[0] != 0 or head[1] != 0:
+        raise ValueError(
+            f"{name}: not an IDX file: magic number 0x{head.hex()} does not "
+            f"start with two zero bytes (expected 0x0000TTDD)"
+        )
+    code, ndim = head[2], head[3]
+    if code not in IDX_TYPES:
+        known = ", ".join(f"0x{c:02X} ({t.name})" for c, t in IDX_TYPES.items())
+        raise ValueError(f"{name}: unknown IDX type code 0x{code:02X}; known: {known}")
+    if ndim == 0:
+        raise ValueError(f"{name}: the IDX header declares 0 dimensions")
+    dims = _read_upto(f, 4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise ValueError(
+            f"{name}: truncated header: {ndim} dimensions need {4 * ndim} bytes "
+            f"of sizes after the magic number, the file has {len(dims)}"
+        )
+    shape = struct.unpack(f">{ndim}I", dims)
+    dtype = IDX_TYPES[code]
+    nbytes = math.prod(shape) * dtype.itemsize  # Python int: cannot overflow
+    what = f"the header declares shape {shape} of {dtype.name} ({nbytes} bytes)"
+    if nbytes > sys.maxsize:
+        raise ValueError(f"{name}: absurd dimensions: {what}, more than memory")
+    if size is not None and size - 4 - 4 * ndim != nbytes:
+        # the file's own size settles it before anything is read
+        rest = size - 4 - 4 * ndim
+        problem = "truncated data" if rest < nbytes else "extra trailing bytes"
+        raise ValueError(f"{name}: {problem}: {what}, but {rest} bytes follow")
+    data = _read_upto(f, nbytes)
+    if len(data) < nbytes:
+        raise ValueError(
+            f"{name}: truncated data: {what}, but {len(data)} bytes follow"
+        )
+    if f.read(1):
+        raise ValueError(f"{name}: extra trailing bytes after the data: {what}")
+    a = np.frombuffer(data, dtype=dtype)  # a view of our own bytearray
+    if not dtype.isnative:
+        a = a.byteswap(inplace=True).view(dtype.newbyteorder("="))  # ours too
+    return a.reshape(shape)
+
+
+# ---------------------------------------------------------------- MNIST
+
+#: The four MNIST files (Fashion-MNIST uses the same names), ``.gz`` or not.
+MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+class MNIST(NamedTuple):
+    """MNIST: ``x`` rows of 784 pixels in ``[0, 1]``, ``y`` digits 0-9."""
+
+    x_train: npt.NDArray[np.floating[Any]]
+    y_train: I64
+    x_test: npt.NDArray[np.floating[Any]]
+    y_test: I64
+
+
+def load_mnist(
+    directory: str | os.PathLike[str], *, dtype: FloatDType = np.float32
+) -> MNIST:
+    """Load MNIST (or Fashion-MNIST) from the four IDX files in ``directory``.
+
+    Images become rows ``x`` of shape ``(n, 784)`` scaled to ``[0, 1]`` in
+    ``dtype``: float32 by default, because 60000 x 784 float64 is 376 MB
+    (float32 halves it; ``read_idx`` gives the raw uint8). Labels ``y`` are
+    int64 of shape ``(n,)``. Each file may be gzipped (``name.gz``); the
+    plain file wins when both are there.
+
+    Raises:
+        FileNotFoundError: a file is missing; the message says where to get it.
+        ValueError: a file is corrupt or not MNIST-shaped.
+    """
+    folder = _check_path(directory, "directory")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"dtype must be np.float32 or np.float64, got {dtype!r}"
+        ) from None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {dt}")
+    paths = {}
+    for stem in MNIST_FILES:
+        found = [
+            os.path.join(folder, stem + ext)
+            for ext in ("", ".gz")
+            if os.path.isfile(os.path.join(folder, stem + ext))
+        ]
+        paths[stem] = found[0] if found else None
+    missing = [stem for stem, p in paths.items() if p is None]
+    if missing:
+        raise FileNotFoundError(
+            f"MNIST files missing in {folder!r}: {missing}. The directory must "
+            f"hold all of {list(MNIST_FILES)} (each may end in '.gz'). Get "
+            f"MNIST from http://yann.lecun.com/exdb/mnist/ (historically) or a "
+            f"mirror; Fashion-MNIST, with the same file names, from "
+            f"https://github.com/zalandoresearch/fashion-mnist (data/fashion)."
+        )
+    parts: list[npt.NDArray[Any]] = []
+    for images, labels in ((MNIST_FILES[0], MNIST_FILES[1]), MNIST_FILES[2:]):
+        ip, lp = str(paths[images]), str(paths[labels])
+        img, lab = read_idx(ip), read_idx(lp)
+        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[1:] != (28, 28):
+            raise ValueError(
+                f"{ip}: expected uint8 images of shape (n, 28, 28), "
+                f"got {img.dtype} of shape {img.shape}"
+            )
+        if lab.dtype != np.uint8 or lab.ndim != 1:
+            raise ValueError(
+                f"{lp}: expected uint8 labels of shape (n,), "
+                f"got {lab.dtype} of shape {lab.shape}"
+            )
+        if len(img) != len(lab):
+            raise ValueError(f"{ip} has {len(img)} images but {lp} {len(lab)} labels")
+        if lab.size and lab.max() > 9:
+            raise ValueError(f"{lp}: labels must be digits 0-9, got {lab.max()}")
+        x = img.reshape(len(img), 784).astype(dt)
+        x /= 255  # x was just allocated by astype
+        parts += [x, lab.astype(np.int64)]
+    return MNIST(*parts)
+
+
+# ---------------------------------------------------------------- splits
+
+
+def _counts(n: int, fractions: tuple[float, ...]) -> npt.NDArray[np.intp]:
+    """Split ``n`` at rounded cumulative fractions: each count within 1 of f*n."""
+    cuts = np.rint(np.cumsum(fractions) / sum(fractions) * n).astype(np.intp)
+    cuts[-1] = n  # cuts was just allocated; this removes any rounding drift
+    counts: npt.NDArray[np.intp] = np.diff(cuts, prepend=0)
+    return counts
+
+
+def split(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    fractions: Sequence[float] | npt.NDArray[np.floating[Any]] = (0.8, 0.2),
+    *,
+    seed: Seed = 0,
+    stratify: bool = False,
+) -> tuple[tuple[npt.NDArray[Any], npt.NDArray[Any]], ...]:
+    """Shuffle and split ``(x, y)`` into parts of the given ``fractions``.
+
+    Every sample lands in exactly one part, and part ``i`` holds
+    ``fractions[i] * n`` samples to within one. With ``stratify=True`` the
+    split is done class by class (each distinct value of ``y`` is a class),
+    so every part holds each class's share to within one sample.
+
+    Returns:
+        One ``(x_part, y_part)`` pair per fraction, rows in a seeded random
+        order, e.g. ``(train, val, test)`` for ``fractions=(0.7, 0.15, 0.15)``.
+
+    Examples:
+        >>> (xa, ya), (xb, yb) = split(np.arange(10.0)[:, None], np.arange(10) % 2)
+        >>> len(ya), len(yb), sorted(np.concatenate([xa, xb])[:, 0]) == list(range(10))
+        (8, 2, True)
+    """
+    xs, ys = np.asarray(x), np.asarray(y)
+    if xs.ndim == 0 or ys.ndim == 0:
+        raise ValueError("x and y must have one row per sample, got a scalar")
+    if len(xs) != len(ys):
+        raise ValueError(f"x has {len(xs)} rows but y has {len(ys)}")
+    if isinstance(fractions, np.ndarray):
+        fractions = fractions.tolist()
+    if isinstance(fractions, str) or not isinstance(fractions, Sequence):
+        raise TypeError(f"fractions must be a sequence of floats, got {fractions!r}")
+    fr = tuple(check_float(f, f"fractions[{i}]") for i, f in enumerate(fractions))
+    if not fr or not math.isclose(sum(fr), 1.0, abs_tol=1e-9):
+        raise ValueError(f"fractions must sum to 1, got {list(fractions)}")
+    if stratify and ys.ndim != 1:
+        raise ValueError(f"stratify needs 1-D class labels y, got shape {ys.shape}")
+    rng = np.random.default_rng(check_seed(seed))
+    perm = rng.permutation(len(ys))
+    parts = np.arange(len(fr))
+    part_of = np.repeat(parts, _counts(len(ys), fr))
+    if stratify:
+        y_perm = ys[perm]
+        for c in np.unique(ys):
+            at = np.flatnonzero(y_perm == c)
+            part_of[at] = np.repeat(parts, _counts(len(at), fr))  # ours
+    return tuple(
+        (xs[perm[part_of == i]], ys[perm[part_of == i]]) for i in range(len(fr))
+    )
+
+
+# ---------------------------------------------------------------- scaling
+
+
+def _real(x: npt.ArrayLike, arg: str) -> npt.NDArray[np.floating[Any]]:
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{arg} must be an array of real numbers, got {a.dtype}")
+    f = a if a.dtype.kind == "f" else a.astype(np.float64)
+    if f.ndim == 0:
+        raise ValueError(f"{arg} must have one row per sample, got a scalar")
+    if not np.isfinite(f).all():
+        raise ValueError(f"{arg} has NaN or infinite values")
+    return f
+
+
+def fit_standardize(
+    x_train: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.floating[Any]], npt.NDArray[np.floating[Any]]]:
+    """Per-feature ``(mean, std)`` of the training rows, for ``standardize``.
+
+    A constant feature gets ``mean`` = its value and ``std = 1``, so it
+    standardizes to exactly 0, never NaN. Float dtypes are kept.
+
+    Examples:
+        >>> fit_standardize([[1.0, 5.0], [3.0, 5.0]])
+        (array([2., 5.]), array([1., 1.]))
+    """
+    x = _real(x_train, "x_train")
+    if len(x) == 0:
+        raise ValueError("x_train must have at least one row")
+    constant = (x == x[0]).all(axis=0)
+    mean = np.where(constant, x[0], x.mean(axis=0))
+    std = np.where(constant, 1.0, x.std(axis=0)).astype(x.dtype)
+    return mean, std
+
+
+def standardize(
+    x: npt.ArrayLike, mean: npt.ArrayLike, std: npt.ArrayLike
+) -> npt.NDArray[np.floating[Any]]:
+    r"""Standardize with training statistics: :math:`(x - μ) / σ` per feature.
+
+    Use ``fit_standardize`` on the training set only and apply the same
+    ``(mean, std)`` to validation and test sets, so no test statistic leaks.
+
+    Examples:
+        >>> standardize([[3.0, 5.0]], *fit_standardize([[1.0, 5.0], [3.0, 5.0]]))
+        array([[1., 0.]])
+    """
+    a, mu, sigma = _real(x, "x"), np.asarray(mean), np.asarray(std)
+    for arg, s in (("mean", mu), ("std", sigma)):
+        if s.shape != a.shape[1:]:
+            raise ValueError(
+                f"{arg} has shape {s.shape} but x has features of shape {a.shape[1:]}"
+            )
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all() and (sigma > 0).all()):
+        raise ValueError("mean must be finite and std finite and positive")
+    out: npt.NDArray[np.floating[Any]] = ((a - mu) / sigma).astype(a.dtype, copy=False)
+    return out
+
+
+def one_hot(
+    labels: npt.ArrayLike, k: int | None = None, *, dtype: npt.DTypeLike = np.float64
+) -> npt.NDArray[Any]:
+    """Rows ``Y[i] = e_{labels[i]}``: ``(n,)`` labels in ``[0, k)`` to ``(n, k)``.
+
+    ``k`` defaults to ``labels.max() + 1``.
+
+    Examples:
+        >>> one_hot([2, 0], 3)
+        array([[0., 0., 1.],
+               [1., 0., 0.]])
+    """
+    y = np.asarray(labels)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {y.dtype}")
+    if y.ndim != 1:
+        raise ValueError(f"labels must be 1-D of shape (n,), got shape {y.shape}")
+    if y.size and y.min() < 0:
+        raise ValueError(f"labels must be non-negative, got {y.min()}")
+    if k is None:
+        if y.size == 0:
+            raise ValueError("k is needed when labels is empty")
+        k = int(y.max()) + 1
+    k = check_int(k, "k", lo=1)
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise ValueError(
+            f"labels must lie in [0, {k - 1}] for k={k}, got [{y.min()}, {y.max()}]"
+        )
+    dt = np.dtype(dtype)
+    if dt.kind not in "fiu":
+        raise TypeError(f"dtype must be a numeric dtype, got {dt}")
+    Y = np.zeros((len(y), k), dtype=dt)
+    Y[np.arange(len(y)), y] = 1  # Y was just allocated here
+    return Y
+
+
+__all__ = [
+    "IDX_TYPES",
+    "MNIST",
+    "MNIST_FILES",
+    "circles",
+    "fit_standardize",
+    "load_mnist",
+    "moons",
+    "one_hot",
+    "read_idx",
+    "spirals",
+    "split",
+    "standardize",
+    "xor",
+]
