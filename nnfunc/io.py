@@ -1,0 +1,459 @@
+"""Save and load a network, and its optimizer state, as one ``.npz`` file.
+
+A checkpoint is a ZIP archive of ``.npy`` arrays (format 1.0), stored
+uncompressed, so ``np.load(path)`` opens it too::
+
+    header.npy            uint8, the UTF-8 bytes of a JSON object (below)
+    params/W1.npy         (n_0, n_1)  float32 or float64
+    params/b1.npy         (n_1,)      same dtype
+    ...                   up to params/bL.npy
+    opt_state/count.npy   ()          integer, when a state was saved
+    opt_state/m.W1.npy    any shape   the params' dtype
+    ...
+
+The header (never a pickled object array) reads::
+
+    {"format": "nnfunc.checkpoint", "version": 1, "dtype": "float64",
+     "sizes": [n_0, ..., n_L], "hidden": "relu" | ["relu", ...] | null,
+     "output": "sigmoid" | null, "params": ["W1", "b1", ...],
+     "opt_state": ["count", "m.W1", ...] | null, "meta": <JSON value>}
+
+``save`` writes the file exactly at the path given (no ``.npz`` is appended;
+use the suffix yourself) and atomically: a temporary file in the same
+directory is written, flushed, ``fsync``-ed and then renamed over the target
+with ``os.replace``, so a crash or a kill leaves the old file whole (a killed
+save may leave a ``.<name>.<random>.tmp`` file behind; any other failure
+removes it; a symlink at the path is replaced, not followed). ``load`` never
+unpickles anything: every member is parsed as a plain numeric ``.npy``, and
+any file that is not a valid checkpoint raises ``CheckpointError`` (a
+``ValueError``) naming the path and the problem.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import math
+import os
+import re
+import secrets
+import struct
+import zipfile
+from collections import Counter
+from collections.abc import Mapping
+from typing import IO, Any, Literal, NamedTuple, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from nnfunc._checks import check_hidden, check_output, check_params
+from nnfunc._types import Hidden, OptState, OutputName, Params
+from nnfunc.params import freeze_owned
+
+FORMAT = "nnfunc.checkpoint"
+VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+
+_FIELDS = ["dtype", "format", "hidden", "meta", "opt_state", "output"]
+_FIELDS += ["params", "sizes", "version"]  # sorted
+_STATE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
+_DESCR = re.compile(r"[<>|][fiu][1248]\Z")  # plain numbers only, never objects
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member times: same inputs, same bytes
+#: What a corrupt archive can raise from zipfile, struct, json and bytes.
+_CORRUPT: tuple[type[BaseException], ...] = (
+    *(zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError),
+    *(KeyError, IndexError, struct.error, RuntimeError, MemoryError),
+    *(OverflowError, SyntaxError),
+)
+
+
+class CheckpointError(ValueError):
+    """The file exists but is not a valid nnfunc checkpoint."""
+
+
+class Checkpoint(NamedTuple):
+    """What ``load`` returns; ``params`` and ``opt_state`` are read-only."""
+
+    params: Params
+    opt_state: OptState | None
+    hidden: Hidden | None
+    output: OutputName | None
+    meta: Any
+    sizes: tuple[int, ...]
+    dtype: np.dtype[Any]
+
+
+class _Invalid(Exception):
+    """A problem with the file's content; ``load`` adds the path."""
+
+
+def save(
+    path: str | os.PathLike[str],
+    params: Params,
+    *,
+    opt_state: OptState | None = None,
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
+    meta: Any = None,
+) -> None:
+    """Write ``params`` (and optionally an optimizer state) to ``path``.
+
+    Everything is validated before anything is written; the inputs are only
+    read. The write is atomic (see the module docstring for the layout).
+
+    Args:
+        path: where to write, used exactly as given (no suffix is added).
+        params: ``W1, b1, ..., WL, bL`` with shapes that chain, one float dtype.
+        opt_state: ``"count"`` (a 0-d integer array >= 0) and slots such as
+            ``"m.W1"`` (finite arrays of the params' dtype); keys match
+            ``[A-Za-z0-9_][A-Za-z0-9_.-]*``.
+        hidden: the hidden activation(s) to record (a sequence loads back as
+            a tuple).
+        output: the output name to record.
+        meta: any JSON value (dicts with ``str`` keys, lists, ``str``, ``int``,
+            finite ``float``, ``bool``, ``None``) that loads back equal.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from nnfunc.params import init_params
+        >>> params = init_params([2, 3, 1], seed=0)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "net.npz")
+        ...     save(path, params, hidden="tanh", output="sigmoid", meta={"epoch": 3})
+        ...     ckpt = load(path)
+        >>> ckpt.sizes, ckpt.hidden, ckpt.output, ckpt.meta, ckpt.opt_state
+        ((2, 3, 1), 'tanh', 'sigmoid', {'epoch': 3}, None)
+        >>> all(ckpt.params[k].tobytes() == params[k].tobytes() for k in params)
+        True
+    """
+    net = check_params(params)
+    target = _check_path(path)
+    if hidden is not None:
+        names = check_hidden(hidden, len(net.Ws) - 1)
+        hidden = hidden if isinstance(hidden, str) else list(names)
+    if output is not None:
+        output = check_output(output, net.sizes[-1])
+    state = None if opt_state is None else _check_state(opt_state, net.dtype)
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "dtype": net.dtype.name,
+        "sizes": list(net.sizes),
+        "hidden": hidden,
+        "output": output,
+        "params": [k for k, _ in net.items()],
+        "opt_state": None if state is None else list(state),
+        "meta": _check_meta(meta),
+    }
+    text = json.dumps(header, allow_nan=False).encode("utf-8")
+    members: dict[str, npt.NDArray[Any]] = {
+        "header": np.frombuffer(text, dtype=np.uint8)
+    }
+    members.update((f"params/{k}", a) for k, a in net.items())
+    members.update((f"opt_state/{k}", a) for k, a in (state or {}).items())
+    _write_atomic(target, members)
+
+
+def load(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint written by ``save``, validating every part of it.
+
+    Args:
+        path: the file to read.
+
+    Returns:
+        A ``Checkpoint``; its arrays are bit-identical to the saved ones.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist (any other ``OSError``,
+            such as a directory or no permission, passes through too).
+        CheckpointError: anything else wrong with the file (empty, truncated,
+            not a zip, a member that is not a plain numeric ``.npy``, missing
+            or extra members, a bad or newer header, shapes that do not
+            chain, dtypes other than the header's, NaN or inf).
+
+    Examples:
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "empty.npz")
+        ...     open(path, "wb").close()
+        ...     try:
+        ...         load(path)
+        ...     except CheckpointError as e:
+        ...         print(str(e).replace(repr(path), "PATH"))
+        cannot load PATH: the file is empty
+    """
+    target = _check_path(path)
+    with open(target, "rb") as f:
+        try:
+            return _read(f)
+        except _Invalid as e:
+            msg = str(e)
+        except _CORRUPT as e:
+            msg = f"the archive is corrupt or truncated ({type(e).__name__}: {e})"
+    raise CheckpointError(f"cannot load {target!r}: {msg}")
+
+
+def _read(f: IO[bytes]) -> Checkpoint:
+    start = f.read(4)
+    if not start:
+        raise _Invalid("the file is empty")
+    if not start.startswith(b"PK"):
+        raise _Invalid("not an .npz (zip) archive")
+    f.seek(0)
+    with zipfile.ZipFile(f) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        dups = [
+            n for n, c in Counter(i.filename for i in zf.infolist()).items() if c > 1
+        ]
+        if dups:
+            raise _Invalid(f"duplicate members {_names(dups)}")
+        if "header.npy" not in infos:
+            raise _Invalid(f"no header.npy member; members are {_names(infos)}")
+        header = _parse_header(_read_npy(zf, infos["header.npy"]))
+        prefixed = [f"params/{k}" for k in header["params"]]
+        prefixed += [f"opt_state/{k}" for k in header["opt_state"] or []]
+        expected = {f"{k}.npy" for k in prefixed} | {"header.npy"}
+        if missing := expected - infos.keys():
+            raise _Invalid(f"members {_names(missing)} are declared but missing")
+        if extra := infos.keys() - expected:
+            raise _Invalid(f"members {_names(extra)} are not declared in the header")
+        arrays = {k: _read_npy(zf, infos[f"{k}.npy"]) for k in prefixed}
+    params = {k: arrays[f"params/{k}"] for k in header["params"]}
+    try:
+        net = check_params(params)
+    except (TypeError, ValueError) as e:
+        raise _Invalid(str(e)) from None
+    if net.dtype.name != header["dtype"] or list(net.sizes) != header["sizes"]:
+        raise _Invalid(
+            f"header says {header['dtype']} {header['sizes']} but the params are "
+            f"{net.dtype} {list(net.sizes)}"
+        )
+    state = None
+    if header["opt_state"] is not None:
+        ks = header["opt_state"]
+        state = {k: arrays[f"opt_state/{k}"] for k in ks}
+        try:
+            _check_state(state, net.dtype)
+        except (TypeError, ValueError) as e:
+            raise _Invalid(str(e)) from None
+    hidden, output = header["hidden"], header["output"]
+    try:
+        if hidden is not None:
+            names = check_hidden(hidden, len(net.Ws) - 1)
+            hidden = hidden if isinstance(hidden, str) else names
+        if output is not None:
+            output = check_output(output, net.sizes[-1])
+    except (TypeError, ValueError) as e:
+        raise _Invalid(f"header: {e}") from None
+    return Checkpoint(
+        params=freeze_owned(params),  # arrays _read_npy just allocated
+        opt_state=None if state is None else freeze_owned(state),
+        hidden=hidden,
+        output=output,
+        meta=header["meta"],
+        sizes=net.sizes,
+        dtype=net.dtype,
+    )
+
+
+def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> npt.NDArray[Any]:
+    """Parse one member as a numeric ``.npy`` 1.0 array, without pickle.
+
+    Only ``STORED`` members are read, so memory stays bounded by the file size.
+    """
+    name = info.filename
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        raise _Invalid(f"member {name!r} is compressed or encrypted")
+    data = zf.read(info)
+    if data[:8] != _NPY_MAGIC:
+        raise _Invalid(f"member {name!r} is not a .npy array (format 1.0)")
+    offset = 10 + int.from_bytes(data[8:10], "little")
+    try:
+        d = ast.literal_eval(data[10:offset].decode("latin1"))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise _Invalid(f"member {name!r} has an unreadable .npy header") from None
+    if not isinstance(d, dict) or d.keys() != {"descr", "fortran_order", "shape"}:
+        d = {"descr": None, "fortran_order": None, "shape": None}
+    descr, fortran, shape = d["descr"], d["fortran_order"], d["shape"]
+    if not (
+        isinstance(descr, str)
+        and _DESCR.match(descr)
+        and isinstance(fortran, bool)
+        and isinstance(shape, tuple)
+        and all(type(n) is int and n >= 0 for n in shape)
+    ):
+        raise _Invalid(
+            f"member {name!r} is not a plain numeric .npy array (dtype {descr!r}, "
+            f"shape {shape!r}); a checkpoint never holds Python objects"
+        )
+    dtype = np.dtype(descr)
+    count, nbytes = math.prod(shape), math.prod(shape) * dtype.itemsize
+    if len(data) - offset != nbytes:
+        raise _Invalid(
+            f"member {name!r} holds {len(data) - offset} data bytes but its "
+            f"header says {dtype} {shape} ({nbytes} bytes)"
+        )
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    order: Literal["C", "F"] = "F" if fortran else "C"
+    out: npt.NDArray[Any] = flat.reshape(shape, order=order).copy(order="K")
+    return out
+
+
+def _parse_header(raw: npt.NDArray[Any]) -> dict[str, Any]:
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _Invalid(f"header.npy must be 1-D uint8, got {raw.dtype} {raw.shape}")
+    try:
+        h = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as e:
+        raise _Invalid(f"header is not valid UTF-8 JSON ({e})") from None
+    if not isinstance(h, dict) or h.get("format") != FORMAT:
+        got = h.get("format") if isinstance(h, dict) else type(h).__name__
+        raise _Invalid(f"header format is {got!r}, expected {FORMAT!r}")
+    v = h.get("version")
+    if type(v) is int and v > VERSION:
+        raise _Invalid(
+            f"checkpoint format version {v} was written by a newer nnfunc; this "
+            f"one reads versions {list(SUPPORTED_VERSIONS)}: upgrade nnfunc"
+        )
+    if type(v) is not int or v not in SUPPORTED_VERSIONS:
+        raise _Invalid(f"unsupported checkpoint format version {v!r}")
+    if sorted(h) != _FIELDS:
+        raise _Invalid(f"header fields are {sorted(h)}, expected {_FIELDS}")
+    state_keys = h["opt_state"]
+    if (
+        h["dtype"] not in ("float32", "float64")
+        or not _str_list(h["params"])
+        or not (state_keys is None or _str_list(state_keys))
+        or not isinstance(h["sizes"], list)
+        or not all(type(n) is int for n in h["sizes"])
+    ):
+        raise _Invalid("header has a bad dtype, sizes, params or opt_state field")
+    if state_keys is not None and not all(map(_STATE_KEY.match, state_keys)):
+        raise _Invalid(f"header has bad opt_state keys {state_keys!r}")
+    return h
+
+
+def _str_list(x: object) -> bool:
+    """A list of distinct strings."""
+    return (
+        isinstance(x, list)
+        and all(isinstance(s, str) for s in x)
+        and (len(set(x)) == len(x))
+    )
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _names(names: Any) -> str:
+    shown = sorted(names)
+    more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+    return ", ".join(map(repr, shown[:5])) + more
+
+
+def _check_path(path: object) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    p = os.fspath(path)
+    if not isinstance(p, str):
+        raise TypeError(f"path must be a text path, got {type(p).__name__} {p!r}")
+    if not p:
+        raise ValueError("path must not be empty")
+    return p
+
+
+def _check_state(state: object, dtype: np.dtype[Any]) -> dict[str, npt.NDArray[Any]]:
+    """``count``: 0-d integer >= 0; every other value: finite, of ``dtype``."""
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"opt_state must be a mapping of str to arrays, got {type(state).__name__}"
+        )
+    out: dict[str, npt.NDArray[Any]] = {}
+    for k, a in state.items():
+        if not isinstance(k, str) or not _STATE_KEY.match(k):
+            raise ValueError(
+                f"opt_state keys must match [A-Za-z0-9_][A-Za-z0-9_.-]* "
+                f"(such as 'count', 'm.W1'), got {k!r}"
+            )
+        if not isinstance(a, np.ndarray):
+            raise TypeError(
+                f"opt_state[{k!r}] must be a NumPy array, got {type(a).__name__}"
+            )
+        if k == "count":
+            if a.dtype.kind not in "iu" or a.ndim != 0 or int(a) < 0:
+                raise ValueError(
+                    f"opt_state['count'] must be a 0-d integer array >= 0, "
+                    f"got {a.dtype} of shape {a.shape}"
+                )
+        elif a.dtype != dtype:
+            raise TypeError(
+                f"opt_state[{k!r}] must be {dtype} like params, got {a.dtype}"
+            )
+        elif not np.isfinite(a).all():
+            raise ValueError(f"opt_state[{k!r}] has NaN or infinite values")
+        out[k] = a
+    return out
+
+
+def _check_meta(meta: object) -> Any:
+    """``meta`` if it survives ``json.dumps`` then ``json.loads`` unchanged."""
+    try:
+        same = json.loads(json.dumps(meta, allow_nan=False)) == meta
+    except (TypeError, ValueError, RecursionError) as e:
+        raise TypeError(
+            f"meta must be a JSON value (dict, list, str, ...): {e}"
+        ) from None
+    if not same:
+        raise TypeError(
+            "meta must load back equal from JSON: use lists, not tuples, and str "
+            f"dict keys; got {meta!r}"
+        )
+    return meta
+
+
+def _write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
+    """Write a temp file beside ``target``, fsync it, rename it over ``target``."""
+    directory, name = os.path.split(os.path.abspath(target))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"path {target!r}: directory {directory!r} does not exist"
+        )
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    tmp = os.path.join(directory, f".{name[:200]}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, flags, 0o666)  # mode 0o666 minus umask, like open()
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
+                for key, a in members.items():
+                    info = zipfile.ZipInfo(f"{key}.npy", date_time=_EPOCH)
+                    info.external_attr = 0o644 << 16
+                    with zf.open(info, "w", force_zip64=True) as out:
+                        np.lib.format.write_array(out, a, (1, 0), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        with contextlib.suppress(OSError):
+            dfd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+
+__all__ = [
+    "FORMAT",
+    "SUPPORTED_VERSIONS",
+    "VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "load",
+    "save",
+]
