@@ -19,52 +19,82 @@ used; with an L2 penalty ``(l2/2) sum ||W||^2``, ``dL/dW`` gains ``l2 * W``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from nnfunc._checks import check_float, check_x, check_y
 from nnfunc._types import Array, Batch, Grads, Hidden, OutputName, Params, Seed, Targets
-from nnfunc.forward import Setup, forward_cache, setup
+from nnfunc.forward import Cache, Setup, forward_cache, setup
 from nnfunc.losses import OUTPUTS
 from nnfunc.params import freeze_owned
 
 
 def loss_and_grads_kernel(
-    s: Setup, x: Array, Y: Array, l2: float, *, want_grads: bool = True
+    s: Setup,
+    x: Array,
+    Y: Array,
+    l2: float,
+    *,
+    want_grads: bool = True,
+    want_loss: bool = True,
 ) -> tuple[float, dict[str, Array]]:
-    """One forward and one backward pass on validated inputs (no checks).
+    """One forward and (if wanted) one backward pass on validated inputs.
 
-    Returns the loss and a dict of new, writable gradient arrays (empty when
+    No checks: ``s`` comes from ``setup`` and ``x``, ``Y`` from ``check_x``
+    and ``check_y``. Returns the loss (NaN when ``want_loss`` is false) and a
+    dict of new, writable gradient arrays in layer order (empty when
     ``want_grads`` is false).
     """
     cache = forward_cache(s, x)
-    pair = OUTPUTS[s.output]
-    z_L = cache.z[-1]
-    batch = x.shape[0]
-    value = pair.loss_sum(z_L, Y) / batch
+    value = loss_value(s, cache.z[-1], Y, l2) if want_loss else float("nan")
+    return value, backward(s, cache, Y, l2) if want_grads else {}
+
+
+def loss_value(s: Setup, z_L: Array, Y: Array, l2: float) -> float:
+    """The mean loss from the logits, plus ``(l2/2) sum ||W||^2``."""
+    value: float = OUTPUTS[s.output].loss_sum(z_L, Y) / z_L.shape[0]
     if l2:
         value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in s.net.Ws)
-    if not want_grads:
-        return value, {}
+    return value
+
+
+def backward(
+    s: Setup, cache: Cache, Y: Array, l2: float, scale: float = 1.0
+) -> dict[str, Array]:
+    """The four equations, from the output layer down: ``scale * dL/dparams``.
+
+    ``scale`` multiplies the small error matrix ``delta`` instead of the
+    gradients (``a.T @ (scale * delta) == scale * (a.T @ delta)``), so a
+    training step can fold the learning rate in for free.
+    """
     L = len(s.net.Ws)
+    batch = Y.shape[0]
     g: dict[str, Array] = {}
     # BP1: for every canonical pair dL/dz^L = (a^L - y) / B (see losses.py).
-    delta = pair.f(z_L)
-    delta -= Y  # delta was just allocated by pair.f
-    delta *= delta.dtype.type(1.0 / batch)
+    delta = OUTPUTS[s.output].f(cache.z[-1])
+    delta -= Y  # delta was just allocated by the output activation
+    delta *= delta.dtype.type(scale / batch)
     for l in range(L, 0, -1):
         W = s.net.Ws[l - 1]
         dW = cache.a[l - 1].T @ delta  # BP4
         if l2:
-            dW += l2 * W  # dW was just allocated by the product
+            dW += (scale * l2) * W  # dW was just allocated by the product
         g[f"W{l}"] = dW
-        g[f"b{l}"] = delta.sum(axis=0)  # BP3
+        g[f"b{l}"] = np.add.reduce(delta, axis=0)  # BP3: delta.sum(axis=0)
         if l > 1:
             delta = delta @ W.T  # BP2, first factor; a new array
             delta *= s.acts[l - 2].df(cache.z[l - 2], cache.h[l - 2])
             mask = cache.masks[l - 2]
             if mask is not None:
                 delta *= mask
-    return value, {k: g[k] for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")}
+    return {k: g[k] for k in param_keys(L)}
+
+
+@functools.cache
+def param_keys(L: int) -> tuple[str, ...]:
+    """``("W1", "b1", ..., "WL", "bL")``: the canonical key order."""
+    return tuple(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
 
 
 def loss_and_grads(
@@ -102,10 +132,10 @@ def loss_and_grads(
         >>> sorted(g) == sorted(p), g["W1"].shape
         (True, (2, 2))
     """
-    s = setup(params, hidden, output, dropout, training, seed)
-    xs = check_x(x, s.net)
-    Y = check_y(y, s.output, xs.shape[0], s.net.Ws[-1].shape[1], s.net.dtype)
-    value, g = loss_and_grads_kernel(s, xs, Y, check_float(l2, "l2"))
+    s, xs, Y, penalty = _prepare(
+        params, x, y, hidden, output, l2, dropout, training, seed
+    )
+    value, g = loss_and_grads_kernel(s, xs, Y, penalty)
     return value, freeze_owned(g)
 
 
@@ -133,17 +163,10 @@ def grads(
         >>> g["b1"]  # (sigmoid(0) - 1 + sigmoid(0) - 0) / 2
         array([0.])
     """
-    return loss_and_grads(
-        params,
-        x,
-        y,
-        hidden=hidden,
-        output=output,
-        l2=l2,
-        dropout=dropout,
-        training=training,
-        seed=seed,
-    )[1]
+    s, xs, Y, penalty = _prepare(
+        params, x, y, hidden, output, l2, dropout, training, seed
+    )
+    return freeze_owned(backward(s, forward_cache(s, xs), Y, penalty))
 
 
 def loss(
@@ -173,7 +196,25 @@ def loss(
         >>> round(loss(p, np.zeros((3, 2)), np.ones(3)), 6)  # -log(sigmoid(0))
         0.693147
     """
+    s, xs, Y, penalty = _prepare(
+        params, x, y, hidden, output, l2, dropout, training, seed
+    )
+    return loss_value(s, forward_cache(s, xs).z[-1], Y, penalty)
+
+
+def _prepare(
+    params: Params,
+    x: Batch,
+    y: Targets,
+    hidden: Hidden,
+    output: OutputName,
+    l2: float,
+    dropout: float,
+    training: bool,
+    seed: Seed | None,
+) -> tuple[Setup, Array, Array, float]:
+    """Validate everything ``loss``/``grads`` take, once, at the boundary."""
     s = setup(params, hidden, output, dropout, training, seed)
     xs = check_x(x, s.net)
     Y = check_y(y, s.output, xs.shape[0], s.net.Ws[-1].shape[1], s.net.dtype)
-    return loss_and_grads_kernel(s, xs, Y, check_float(l2, "l2"), want_grads=False)[0]
+    return s, xs, Y, check_float(l2, "l2")

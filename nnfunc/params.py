@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nnfunc._checks import check_name, check_params, check_seed
+from nnfunc._trust import remember
 from nnfunc._types import Array, FloatDType, InitName, Params, Seed
 
 #: Draws one ``(n_in, n_out)`` weight matrix in float64 from a generator.
@@ -96,14 +97,18 @@ def freeze(arrays: Mapping[str, Any]) -> Params:
     return freeze_owned({k: np.array(v, copy=True) for k, v in arrays.items()})
 
 
-def freeze_owned(arrays: dict[str, Array]) -> Params:
+def freeze_owned(arrays: dict[str, Array], *, valid: bool = False) -> Params:
     """Freeze arrays the library itself just allocated (no copy).
 
     Only for arrays that nothing else references: the dict is wrapped, never
-    exposed, and each array's ``writeable`` flag is turned off.
+    exposed, and each array's ``writeable`` flag is turned off. ``valid=True``
+    says the arrays are known to form valid, finite params in layer order
+    (``W1, b1, W2, ...``), so later calls can skip checking them again.
     """
     for a in arrays.values():
         a.flags.writeable = False
+    if valid:
+        remember(arrays)
     return MappingProxyType(arrays)
 
 
@@ -159,7 +164,7 @@ def init_params(
     for l, (n_in, n_out) in enumerate(itertools.pairwise(widths), 1):
         out[f"W{l}"] = draw(rng, n_in, n_out).astype(dt, copy=False)
         out[f"b{l}"] = np.zeros(n_out, dtype=dt)
-    return freeze_owned(out)
+    return freeze_owned(out, valid=True)
 
 
 def layer_sizes(params: Params) -> tuple[int, ...]:
