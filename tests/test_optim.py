@@ -1,0 +1,628 @@
+"""Optimizers: each step against its equations, convergence, purity, errors."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nnfunc as nf
+from nnfunc._types import Array, Grads, OptState, Params
+from nnfunc.optim import (
+    Optimizer,
+    adam,
+    adam_init,
+    adam_step,
+    adamw,
+    adamw_init,
+    adamw_step,
+    clip_by_global_norm,
+    global_norm,
+    momentum,
+    momentum_init,
+    momentum_step,
+    rmsprop,
+    rmsprop_init,
+    rmsprop_step,
+    sgd,
+    sgd_init,
+)
+from nnfunc.schedules import constant
+
+Arrays = dict[str, npt.NDArray[Any]]
+Slots = dict[str, Arrays]  # slot name -> param name -> array
+Ref = Callable[[Arrays, Arrays, Slots, int], tuple[Arrays, Slots]]
+
+
+def _problem(seed: int, dtype: Any = np.float64) -> tuple[Params, Grads, Grads]:
+    """Params of a [3, 4, 2] net (biases non-zero) and two gradients."""
+    rng = np.random.default_rng(seed)
+    p = nf.init_params([3, 4, 2], seed=seed, dtype=dtype)
+    params = nf.freeze(
+        {k: v + rng.normal(size=v.shape).astype(dtype) for k, v in p.items()}
+    )
+    g1, g2 = (
+        nf.freeze({k: rng.normal(size=v.shape).astype(dtype) for k, v in p.items()})
+        for _ in range(2)
+    )
+    return params, g1, g2
+
+
+def _two_steps(
+    init: Callable[[Params], OptState],
+    step: Callable[[Params, Grads, OptState], tuple[Params, OptState]],
+    ref: Ref,
+    slots: str,
+    seed: int,
+) -> None:
+    """Two steps of ``step`` agree with ``ref``, params and every slot."""
+    params, g1, g2 = _problem(seed)
+    state = init(params)
+    p_ref: Arrays = dict(params)
+    s_ref: Slots = {s: {k: np.zeros_like(v) for k, v in params.items()} for s in slots}
+    for t, g in enumerate((g1, g2), 1):
+        params, state = step(params, g, state)
+        p_ref, s_ref = ref(p_ref, dict(g), s_ref, t)
+        assert int(state["count"]) == t
+        for k in p_ref:
+            np.testing.assert_allclose(params[k], p_ref[k], rtol=1e-10, atol=1e-12)
+            for s in slots:
+                np.testing.assert_allclose(
+                    state[f"{s}.{k}"], s_ref[s][k], rtol=1e-10, atol=1e-12
+                )
+
+
+unit = st.floats(0.0, 0.99)
+lrs = st.floats(0.0, 1.0)
+epss = st.floats(1e-8, 1e-2)
+seeds = st.integers(0, 2**16)
+
+
+# ------------------------------------------------- one step = its equations
+
+
+@given(seeds, lrs)
+def test_sgd_matches_its_equation(seed: int, lr: float) -> None:
+    def ref(p: Arrays, g: Arrays, s: Slots, t: int) -> tuple[Arrays, Slots]:
+        return {k: p[k] - lr * g[k] for k in p}, s
+
+    _two_steps(sgd_init, sgd(lr).step, ref, "", seed)
+
+
+@given(seeds, lrs, unit, st.booleans())
+def test_momentum_matches_its_equations(
+    seed: int, lr: float, beta: float, nesterov: bool
+) -> None:
+    def ref(p: Arrays, g: Arrays, s: Slots, t: int) -> tuple[Arrays, Slots]:
+        m = {k: beta * s["m"][k] + g[k] for k in p}
+        if nesterov:  # theta - lr (g + beta m)
+            return {k: p[k] - lr * (g[k] + beta * m[k]) for k in p}, {"m": m}
+        return {k: p[k] - lr * m[k] for k in p}, {"m": m}
+
+    def step(p: Params, g: Grads, s: OptState) -> tuple[Params, OptState]:
+        return momentum_step(p, g, s, lr=lr, beta=beta, nesterov=nesterov)
+
+    _two_steps(momentum_init, step, ref, "m", seed)
+
+
+@given(seeds, lrs, st.floats(0.0, 0.999), epss)
+def test_rmsprop_matches_its_equations(
+    seed: int, lr: float, decay: float, eps: float
+) -> None:
+    def ref(p: Arrays, g: Arrays, s: Slots, t: int) -> tuple[Arrays, Slots]:
+        v = {k: decay * s["v"][k] + (1 - decay) * g[k] ** 2 for k in p}
+        return {k: p[k] - lr * g[k] / (np.sqrt(v[k]) + eps) for k in p}, {"v": v}
+
+    def step(p: Params, g: Grads, s: OptState) -> tuple[Params, OptState]:
+        return rmsprop_step(p, g, s, lr=lr, decay=decay, eps=eps)
+
+    _two_steps(rmsprop_init, step, ref, "v", seed)
+
+
+def _adam_ref(
+    lr: float, b1: float, b2: float, eps: float, wd: float, decay_biases: bool
+) -> Ref:
+    def ref(p: Arrays, g: Arrays, s: Slots, t: int) -> tuple[Arrays, Slots]:
+        m = {k: b1 * s["m"][k] + (1 - b1) * g[k] for k in p}
+        v = {k: b2 * s["v"][k] + (1 - b2) * g[k] ** 2 for k in p}
+        out = {}
+        for k in p:
+            m_hat = m[k] / (1 - b1**t)  # bias correction, t = 1, 2, ...
+            v_hat = v[k] / (1 - b2**t)
+            lam = wd if (k.startswith("W") or decay_biases) else 0.0
+            out[k] = p[k] - lr * (m_hat / (np.sqrt(v_hat) + eps) + lam * p[k])
+        return out, {"m": m, "v": v}
+
+    return ref
+
+
+@given(seeds, lrs, unit, st.floats(0.0, 0.9999), epss)
+def test_adam_matches_its_equations(
+    seed: int, lr: float, b1: float, b2: float, eps: float
+) -> None:
+    def step(p: Params, g: Grads, s: OptState) -> tuple[Params, OptState]:
+        return adam_step(p, g, s, lr=lr, b1=b1, b2=b2, eps=eps)
+
+    _two_steps(adam_init, step, _adam_ref(lr, b1, b2, eps, 0.0, False), "mv", seed)
+
+
+@given(seeds, lrs, unit, st.floats(0.0, 0.9999), epss, st.floats(0, 0.5), st.booleans())
+def test_adamw_matches_its_equations(
+    seed: int, lr: float, b1: float, b2: float, eps: float, wd: float, dec_b: bool
+) -> None:
+    def step(p: Params, g: Grads, s: OptState) -> tuple[Params, OptState]:
+        return adamw_step(
+            p, g, s, lr=lr, b1=b1, b2=b2, eps=eps, weight_decay=wd, decay_biases=dec_b
+        )
+
+    _two_steps(adamw_init, step, _adam_ref(lr, b1, b2, eps, wd, dec_b), "mv", seed)
+
+
+def test_adam_first_step_is_lr_times_sign() -> None:
+    # m_hat = g and v_hat = g^2 after one step, so the move is lr g / |g|.
+    params, g, _ = _problem(0)
+    new, _ = adam(0.01, eps=1e-12).step(params, g, adam_init(params))
+    for k in params:
+        np.testing.assert_allclose(params[k] - new[k], 0.01 * np.sign(g[k]), rtol=1e-9)
+
+
+def test_adamw_without_decay_is_adam_and_decays_only_weights() -> None:
+    params, g, _ = _problem(1)
+    s = adam_init(params)
+    a, _ = adam(0.1).step(params, g, s)
+    w, _ = adamw(0.1, weight_decay=0.0).step(params, g, s)
+    assert all(np.array_equal(a[k], w[k]) for k in params)
+    zero = nf.freeze({k: np.zeros_like(v) for k, v in params.items()})
+    d, _ = adamw(0.1, weight_decay=0.5).step(params, zero, s)
+    for k in params:
+        factor = 0.95 if k.startswith("W") else 1.0
+        np.testing.assert_allclose(d[k], factor * params[k], rtol=1e-14)
+
+
+# ------------------------------------------------------------- convergence
+
+OPTIMIZERS: dict[str, Optimizer] = {
+    "sgd": sgd(0.1),
+    "momentum": momentum(0.05, beta=0.9),
+    "nesterov": momentum(0.05, beta=0.9, nesterov=True),
+    "rmsprop": rmsprop(lambda t: 0.1 / (1 + t / 50)),
+    "adam": adam(lambda t: 0.2 / (1 + t / 20)),
+    "adamw": adamw(lambda t: 0.2 / (1 + t / 20), weight_decay=1e-3, decay_biases=True),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_each_optimizer_minimizes_a_convex_quadratic(name: str) -> None:
+    # L(p) = 1/2 sum_k sum a_k (p_k - c_k)^2, gradient a_k (p_k - c_k), minimum at c.
+    opt = OPTIMIZERS[name]
+    params, _, _ = _problem(2)
+    rng = np.random.default_rng(3)
+    a = {k: rng.uniform(0.5, 2.0, size=v.shape) for k, v in params.items()}
+    c = {k: rng.normal(size=v.shape) for k, v in params.items()}
+
+    def loss(p: Params) -> float:
+        return sum(float(0.5 * np.sum(a[k] * (p[k] - c[k]) ** 2)) for k in p)
+
+    start = loss(params)
+    state = opt.init(params)
+    for _ in range(400):
+        g = nf.freeze({k: a[k] * (params[k] - c[k]) for k in params})
+        params, state = opt.step(params, g, state)
+    assert loss(params) < 1e-4 * start
+    assert max(float(np.abs(params[k] - c[k]).max()) for k in params) < 0.02
+
+
+X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+Y_XOR = np.array([0.0, 1.0, 1.0, 0.0])
+XOR_OPTIMIZERS: dict[str, Optimizer] = {
+    "sgd": sgd(0.5),
+    "momentum": momentum(0.1),
+    "nesterov": momentum(0.1, nesterov=True),
+    "rmsprop": rmsprop(0.01),
+    "adam": adam(0.05),
+    "adamw": adamw(0.05),
+}
+
+
+@pytest.mark.parametrize("name", XOR_OPTIMIZERS)
+def test_each_optimizer_learns_xor(name: str) -> None:
+    opt = XOR_OPTIMIZERS[name]
+    params = nf.init_params([2, 4, 1], seed=0)
+    state = opt.init(params)
+    for _ in range(1000):
+        g = nf.grads(params, X_XOR, Y_XOR, hidden="tanh")
+        params, state = opt.update(params, g, state)
+    assert nf.predict(params, X_XOR, hidden="tanh").tolist() == [0, 1, 1, 0]
+    assert nf.loss(params, X_XOR, Y_XOR, hidden="tanh") < 0.1
+
+
+# ------------------------------------------------------------------ purity
+
+ALL: dict[str, Callable[..., Optimizer]] = {
+    "sgd": lambda lr: sgd(lr),
+    "momentum": lambda lr: momentum(lr, beta=0.8),
+    "nesterov": lambda lr: momentum(lr, beta=0.8, nesterov=True),
+    "rmsprop": lambda lr: rmsprop(lr, decay=0.8),
+    "adam": lambda lr: adam(lr, b1=0.8, b2=0.9),
+    "adamw": lambda lr: adamw(lr, weight_decay=0.1, decay_biases=True),
+}
+all_names = pytest.mark.parametrize("name", ALL)
+
+
+def _writable(m: Mapping[str, npt.NDArray[Any]]) -> Arrays:
+    return {k: np.array(v, copy=True) for k, v in m.items()}
+
+
+def _same_bits(a: Mapping[str, npt.NDArray[Any]], b: Mapping[str, Any]) -> bool:
+    return sorted(a) == sorted(b) and all(
+        a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes() for k in a
+    )
+
+
+def _run(
+    fn: Callable[[Params, Grads, OptState], tuple[Params, OptState]],
+    params: Params,
+    grads: Grads,
+    state: OptState,
+    n: int = 3,
+) -> tuple[Params, OptState]:
+    for _ in range(n):
+        params, state = fn(params, grads, state)
+    return params, state
+
+
+@all_names
+def test_inputs_unchanged_and_outputs_read_only(name: str) -> None:
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(4)
+    p_in, g_in = _writable(params), _writable(g)
+    s_in = _writable(_run(opt.step, params, g, opt.init(params), 2)[1])
+    copies = [_writable(m) for m in (p_in, g_in, s_in)]
+    for fn in (opt.step, opt.update):
+        new_p, new_s = fn(p_in, g_in, s_in)
+        for before, after in zip(copies, (p_in, g_in, s_in), strict=True):
+            assert _same_bits(before, after)
+            assert all(a.flags.writeable for a in after.values())
+        for out in (new_p, new_s):
+            assert all(not a.flags.writeable for a in out.values())
+            with pytest.raises(TypeError):
+                out["W1"] = np.zeros(3)  # type: ignore[index]
+
+
+@all_names
+def test_same_inputs_give_the_same_bits_and_step_equals_update(name: str) -> None:
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(5)
+    s0 = opt.init(params)
+    a = _run(opt.step, params, g, s0)
+    b = _run(opt.step, params, g, s0)
+    c = _run(opt.update, params, g, s0)
+    for x, y in ((a, b), (a, c)):
+        assert _same_bits(x[0], y[0])
+        assert _same_bits(x[1], y[1])
+
+
+@all_names
+def test_float32_stays_float32(name: str) -> None:
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(6, np.float32)
+    g64 = nf.freeze({k: v.astype(np.float64) for k, v in g.items()})  # cast by step
+    new_p, new_s = _run(opt.step, params, g64, opt.init(params))
+    new_p2, new_s2 = _run(opt.update, params, g, opt.init(params))
+    for p, s in ((new_p, new_s), (new_p2, new_s2)):
+        assert {v.dtype for v in p.values()} == {np.dtype(np.float32)}
+        assert s["count"].dtype == np.int64
+        assert all(v.dtype == np.float32 for k, v in s.items() if k != "count")
+    assert _same_bits(new_p, new_p2)
+
+
+@all_names
+def test_lr_zero_leaves_params_unchanged_but_counts(name: str) -> None:
+    opt = ALL[name](0.0)
+    params, g, _ = _problem(7)
+    new_p, new_s = _run(opt.step, params, g, opt.init(params))
+    assert _same_bits(params, new_p)
+    assert int(new_s["count"]) == 3
+
+
+@all_names
+def test_schedule_is_called_with_the_count_before_the_step(name: str) -> None:
+    calls: list[int] = []
+
+    def schedule(step: int) -> float:
+        calls.append(step)
+        return 0.1 / (1 + step)
+
+    params, g, _ = _problem(8)
+    opt = ALL[name](schedule)
+    by_schedule = _run(opt.step, params, g, opt.init(params))
+    assert calls == [0, 1, 2]
+    p, s = params, opt.init(params)
+    for t in range(3):  # the same steps with the float the schedule gave
+        p, s = ALL[name](0.1 / (1 + t)).step(p, g, s)
+    assert _same_bits(by_schedule[0], p)
+    assert _same_bits(by_schedule[1], s)
+
+
+@all_names
+def test_update_shows_the_lr_it_was_built_with(name: str) -> None:
+    # train reads the bound learning rate (or schedule) back from update.
+    for lr in (0.3, constant(0.3)):
+        update = ALL[name](lr).update
+        assert isinstance(update, functools.partial)
+        assert update.keywords["lr"] == lr
+
+
+def test_init_gives_count_and_zero_slots() -> None:
+    params, _, _ = _problem(9, np.float32)
+    for init, slots in (
+        (sgd_init, ""),
+        (momentum_init, "m"),
+        (rmsprop_init, "v"),
+        (adam_init, "mv"),
+    ):
+        s = init(params)
+        assert sorted(s) == sorted(
+            ["count", *(f"{x}.{k}" for x in slots for k in params)]
+        )
+        assert s["count"].shape == ()
+        assert s["count"].dtype == np.int64
+        assert int(s["count"]) == 0
+        for k in params:
+            for x in slots:
+                assert s[f"{x}.{k}"].dtype == np.float32
+                assert s[f"{x}.{k}"].shape == params[k].shape
+                assert not s[f"{x}.{k}"].any()
+                assert not s[f"{x}.{k}"].flags.writeable
+    assert adamw_init is adam_init
+    assert adamw(0.1).init is adam_init
+
+
+# ------------------------------------------------------------------ errors
+
+
+@all_names
+def test_state_with_wrong_keys_shapes_dtypes_or_count_is_rejected(name: str) -> None:
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(10)
+    s = _writable(opt.init(params))
+    slot = next((k for k in s if k != "count"), None)
+    bad: list[tuple[Any, type[Exception], str]] = [
+        ({**s, "extra.W1": s.get(slot or "count")}, ValueError, "state must have keys"),
+        (
+            {k: v for k, v in s.items() if k != "count"},
+            ValueError,
+            "state must have keys",
+        ),
+        ({**s, "count": 0}, TypeError, "0-d int64"),
+        ({**s, "count": np.array(0.0)}, TypeError, "0-d int64"),
+        ({**s, "count": np.array([0])}, TypeError, "0-d int64"),
+        ({**s, "count": np.array(-1)}, ValueError, ">= 0"),
+        ([("count", 0)], TypeError, "mapping"),
+    ]
+    if slot is not None:
+        bad += [
+            (
+                {k: v for k, v in s.items() if k != slot},
+                ValueError,
+                "state must have keys",
+            ),
+            ({**s, slot: np.zeros(7)}, ValueError, "has shape"),
+            ({**s, slot: s[slot].astype(np.float32)}, TypeError, "float64"),
+            ({**s, slot: s[slot].tolist()}, TypeError, "float64"),
+            ({**s, slot: np.full_like(s[slot], np.nan)}, ValueError, "NaN"),
+        ]
+    for state, error, match in bad:
+        with pytest.raises(error, match=match):
+            opt.step(params, g, state)
+
+
+SLOTS = {"sgd": "", "momentum": "m", "rmsprop": "v", "adam": "mv"}
+
+
+@pytest.mark.parametrize("mine", SLOTS)
+@pytest.mark.parametrize("other", SLOTS)
+def test_state_of_another_optimizer_or_network_is_rejected(
+    mine: str, other: str
+) -> None:
+    params, g, _ = _problem(11)
+    state = ALL[other](0.1).init(params)
+    if mine != other:
+        with pytest.raises(ValueError, match=f"as returned by {mine}_init"):
+            ALL[mine](0.1).step(params, g, state)
+    if mine == "sgd":
+        return  # a count alone cannot tell one network from another
+    small = nf.init_params([3, 2], seed=0)
+    with pytest.raises(ValueError, match="another network"):
+        ALL[mine](0.1).step(params, g, ALL[mine](0.1).init(small))
+
+
+@all_names
+def test_grads_of_wrong_shape_or_keys_are_rejected(name: str) -> None:
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(12)
+    s = opt.init(params)
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(params, {**g, "W1": np.zeros((4, 3))}, s)
+    with pytest.raises(ValueError, match="keys"):
+        opt.step(params, {k: v for k, v in g.items() if k != "b2"}, s)
+    with pytest.raises(ValueError, match="NaN"):
+        opt.step(params, {**g, "b1": np.full(4, np.inf)}, s)
+    with pytest.raises(ValueError, match="keys"):
+        opt.step({k: v for k, v in params.items() if k != "b2"}, g, s)
+
+
+@all_names
+@pytest.mark.parametrize(
+    ("lr", "error"),
+    [
+        (-0.1, ValueError),
+        (math.nan, ValueError),
+        (math.inf, ValueError),
+        ("0.1", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_bad_lr_is_rejected_at_construction(name: str, lr: object, error: type) -> None:
+    with pytest.raises(error, match="lr"):
+        ALL[name](lr)
+
+
+STEPS: dict[str, Callable[..., tuple[Params, OptState]]] = {
+    "momentum": momentum_step,
+    "rmsprop": rmsprop_step,
+    "adam": adam_step,
+    "adamw": adamw_step,
+}
+INITS = {
+    "momentum": momentum_init,
+    "rmsprop": rmsprop_init,
+    "adam": adam_init,
+    "adamw": adamw_init,
+}
+
+
+@pytest.mark.parametrize("name", STEPS)
+@pytest.mark.parametrize(
+    ("lr", "error", "match"),
+    [
+        (-1.0, ValueError, "lr"),
+        (math.nan, ValueError, "lr"),
+        ("x", TypeError, "lr"),
+        (lambda t: -0.5, ValueError, r"lr\(0\), the schedule"),
+        (lambda t: math.nan, ValueError, r"lr\(0\), the schedule"),
+        (lambda t: "0.1", TypeError, r"lr\(0\), the schedule"),
+    ],
+)
+def test_bad_lr_or_schedule_value_is_rejected_by_step(
+    name: str, lr: object, error: type, match: str
+) -> None:
+    params, g, _ = _problem(13)
+    with pytest.raises(error, match=match):
+        STEPS[name](params, g, INITS[name](params), lr=lr)
+    if callable(lr):  # the hot path checks the schedule's values too
+        opt = ALL[name](lr)
+        with pytest.raises(error, match=match):
+            opt.update(params, g, opt.init(params))
+
+
+BAD_HYPER: list[tuple[str, dict[str, Any], type[Exception]]] = [
+    ("momentum", {"beta": 1.0}, ValueError),
+    ("momentum", {"beta": -0.1}, ValueError),
+    ("momentum", {"beta": math.nan}, ValueError),
+    ("momentum", {"nesterov": 1}, TypeError),
+    ("rmsprop", {"decay": 1.0}, ValueError),
+    ("rmsprop", {"eps": 0.0}, ValueError),
+    ("rmsprop", {"eps": -1e-8}, ValueError),
+    ("adam", {"b1": 1.0}, ValueError),
+    ("adam", {"b2": 1.5}, ValueError),
+    ("adam", {"eps": 0.0}, ValueError),
+    ("adam", {"eps": "1e-8"}, TypeError),
+    ("adamw", {"b2": -0.5}, ValueError),
+    ("adamw", {"weight_decay": -0.1}, ValueError),
+    ("adamw", {"weight_decay": math.inf}, ValueError),
+    ("adamw", {"decay_biases": "no"}, TypeError),
+]
+CONSTRUCTORS: dict[str, Callable[..., Optimizer]] = {
+    "momentum": momentum,
+    "rmsprop": rmsprop,
+    "adam": adam,
+    "adamw": adamw,
+}
+
+
+@pytest.mark.parametrize(("name", "hyper", "error"), BAD_HYPER)
+def test_bad_hyperparameters_are_rejected(
+    name: str, hyper: dict[str, Any], error: type
+) -> None:
+    (arg,) = hyper
+    with pytest.raises(error, match=arg):
+        CONSTRUCTORS[name](0.1, **hyper)
+    params, g, _ = _problem(14)
+    with pytest.raises(error, match=arg):
+        STEPS[name](params, g, INITS[name](params), lr=0.1, **hyper)
+
+
+# ----------------------------------------------------------------- clipping
+
+
+@st.composite
+def grad_maps(draw: st.DrawFn) -> dict[str, Array]:
+    n = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(seeds))
+    scale = 10.0 ** draw(st.integers(-3, 3))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    out = {}
+    for i in range(n):
+        shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+        out[f"g{i}"] = (scale * rng.normal(size=shape)).astype(dtype)
+    return out
+
+
+def _norm64(g: Mapping[str, npt.NDArray[Any]]) -> float:
+    return math.sqrt(sum(float(np.sum(v.astype(np.float64) ** 2)) for v in g.values()))
+
+
+@given(grad_maps())
+def test_global_norm_is_the_l2_norm_of_everything(g: dict[str, Array]) -> None:
+    rtol = 1e-5 if g["g0"].dtype == np.float32 else 1e-12
+    assert math.isclose(global_norm(g), _norm64(g), rel_tol=rtol)
+
+
+@given(grad_maps(), st.floats(1e-3, 1e3))
+@settings(deadline=None)
+def test_clipping_bounds_the_norm_and_keeps_the_direction(
+    g: dict[str, Array], max_norm: float
+) -> None:
+    before = _writable(g)
+    out = clip_by_global_norm(g, max_norm)
+    assert _same_bits(before, g)  # input unchanged
+    assert all(not v.flags.writeable for v in out.values())
+    assert all(out[k].dtype == g[k].dtype and out[k].shape == g[k].shape for k in g)
+    norm = _norm64(g)
+    rtol = 1e-5 if g["g0"].dtype == np.float32 else 1e-12
+    if norm <= max_norm:
+        assert _same_bits(g, out)
+        assert all(out[k] is not g[k] for k in g)
+    else:
+        assert _norm64(out) <= max_norm * (1 + rtol)
+        assert math.isclose(_norm64(out), max_norm, rel_tol=rtol)
+        factor = max_norm / norm  # one factor for all arrays: same direction
+        for k in g:
+            np.testing.assert_allclose(
+                out[k], factor * g[k].astype(np.float64), rtol=rtol
+            )
+
+
+def test_global_norm_does_not_overflow() -> None:
+    g = {"W1": np.full((3, 3), 1e200), "b1": np.full(4, 1e30, dtype=np.float32)}
+    assert math.isclose(global_norm(g), 3e200, rel_tol=1e-12)
+    assert math.isclose(global_norm({"b1": g["b1"]}), 2e30, rel_tol=1e-6)
+    out = clip_by_global_norm(g, 1.0)
+    assert math.isclose(_norm64(out), 1.0, rel_tol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("grads", "max_norm", "error", "match"),
+    [
+        ({"W1": np.ones(2)}, 0.0, ValueError, "max_norm"),
+        ({"W1": np.ones(2)}, -1.0, ValueError, "max_norm"),
+        ({"W1": np.ones(2)}, math.nan, ValueError, "max_norm"),
+        ({"W1": np.ones(2)}, "1", TypeError, "max_norm"),
+        ([np.ones(2)], 1.0, TypeError, "mapping"),
+        ({"W1": np.ones(2, dtype=int)}, 1.0, TypeError, "float array"),
+        ({"W1": [1.0, 2.0]}, 1.0, TypeError, "float array"),
+        ({"W1": np.array([1.0, np.nan])}, 1.0, ValueError, "NaN"),
+    ],
+)
+def test_clipping_errors(grads: Any, max_norm: Any, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        clip_by_global_norm(grads, max_norm)
