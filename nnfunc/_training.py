@@ -1,0 +1,190 @@
+"""The inner loops of ``nnfunc.train``: one epoch of steps, one evaluation.
+
+Everything here runs on inputs that ``train`` validated once: no checks per
+step. A step is ``loss_and_grads_kernel`` on a gathered batch, an optional
+global-norm clip of the new gradient arrays, and ``optimizer.update``. The
+only per-step test is ``math.isfinite(loss)``; the parameters themselves are
+checked once per epoch, and only searched further when a loss is not finite.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from nnfunc._checks import Net
+from nnfunc._types import (
+    Array,
+    Grads,
+    LearningRate,
+    OptState,
+    OutputName,
+    Params,
+)
+from nnfunc.activations import Activation
+from nnfunc.backprop import loss_and_grads_kernel
+from nnfunc.batches import batch_indices, derive_seed
+from nnfunc.forward import Setup, forward_cache
+from nnfunc.losses import OUTPUTS
+
+#: Parameters with the optimizer state that goes with them.
+Pair = tuple[Params, OptState]
+
+#: ``Optimizer.update``: one step on validated inputs.
+Update = Callable[[Params, Grads, OptState], Pair]
+
+
+class Plan(NamedTuple):
+    """The validated inputs of one ``train`` call."""
+
+    acts: tuple[Activation, ...]
+    output: OutputName
+    rate: float
+    dtype: np.dtype[Any]
+    W_keys: tuple[str, ...]
+    b_keys: tuple[str, ...]
+    x: Array
+    Y: Array
+    val: tuple[Array, Array] | None
+    l2: float
+    clip: float | None
+    batch_size: int
+    drop_last: bool
+    seed: int | np.random.SeedSequence
+    update: Update
+
+    def setup(self, params: Params, rng: np.random.Generator | None) -> Setup:
+        """The kernels' view of ``params`` (no checks: built every step)."""
+        get = params.__getitem__
+        net = Net(
+            tuple(map(get, self.W_keys)), tuple(map(get, self.b_keys)), self.dtype
+        )
+        return Setup(net, self.acts, self.output, self.rate, rng)
+
+
+class Halt(Exception):
+    """An epoch that could not finish, with the last good ``(params, state)``.
+
+    ``kind`` is ``"loss"`` (step ``step`` had a non-finite loss),
+    ``"update"`` (step ``step`` made the params non-finite), ``"epoch"`` (the
+    params became non-finite at an unknown step; ``pair`` is the epoch's
+    start) or ``"interrupt"`` (a KeyboardInterrupt, chained as the cause).
+    ``pair`` is the state before step ``step``.
+    """
+
+    def __init__(self, kind: str, pair: Pair, step: int | None, steps: int) -> None:
+        super().__init__(kind)
+        self.kind, self.pair, self.step, self.steps = kind, pair, step, steps
+
+
+def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
+    """One pass over the data in batches: the new pair and the mean batch loss.
+
+    Epoch ``epoch`` (0-based, counted over resumed runs) shuffles with
+    ``derive_seed(seed, epoch)`` and draws the dropout masks of its step
+    ``t`` from ``derive_seed(seed, epoch, t)``. The mean loss weights each
+    batch by its size, so it is the mean over the samples seen.
+    """
+    n = plan.x.shape[0]
+    size = plan.batch_size
+    steps = n // size if plan.drop_last else -(-n // size)
+    seed = derive_seed(plan.seed, epoch)
+    x, Y, l2, update = plan.x, plan.Y, plan.l2, plan.update
+    start = prev = cur = pair
+    total, seen, step = 0.0, 0, 0
+    try:
+        for step, idx in enumerate(batch_indices(n, size, seed, plan.drop_last)):
+            params, state = cur
+            rng = np.random.default_rng(derive_seed(seed, step)) if plan.rate else None
+            value, g = loss_and_grads_kernel(
+                plan.setup(params, rng), x[idx], Y[idx], l2
+            )
+            if not math.isfinite(value):
+                raise _fault(start, prev, cur, step, steps)
+            if plan.clip is not None:
+                clip_in_place(g, plan.clip)
+            total += value * idx.shape[0]
+            seen += idx.shape[0]
+            prev, cur = cur, update(params, g, state)
+    except KeyboardInterrupt as e:
+        raise Halt("interrupt", cur, step, steps) from e
+    if not all_finite(cur[0]):
+        raise Halt("epoch", start, None, steps)
+    return cur, total / seen
+
+
+def _fault(start: Pair, prev: Pair, cur: Pair, step: int, steps: int) -> Halt:
+    """Name the first bad step and the last finite pair before it."""
+    if all_finite(cur[0]):
+        return Halt("loss", cur, step, steps)  # finite params, overflowing loss
+    if step > 0 and all_finite(prev[0]):
+        return Halt("update", prev, step - 1, steps)  # the last update overflowed
+    return Halt("epoch", start, None, steps)
+
+
+def evaluate(plan: Plan, params: Params) -> tuple[float | None, float | None]:
+    """Validation loss (no penalty, no dropout) and accuracy, if any data.
+
+    Accuracy: ``softmax``, the argmax of the logits against the argmax of
+    the target rows; ``sigmoid``, ``z > 0`` against ``y > 0.5``, a sample
+    counting when all its units agree; ``identity``, None (no classes).
+    """
+    if plan.val is None:
+        return None, None
+    xv, Yv = plan.val
+    s = plan.setup(params, None)
+    z = forward_cache(s, xv).z[-1]
+    value = OUTPUTS[plan.output].loss_sum(z, Yv) / xv.shape[0]
+    if plan.output == "softmax":
+        right = np.argmax(z, axis=1) == np.argmax(Yv, axis=1)
+    elif plan.output == "sigmoid":
+        right = ((z > 0) == (Yv > 0.5)).all(axis=1)
+    else:
+        return value, None
+    return value, float(np.count_nonzero(right)) / int(xv.shape[0])
+
+
+def clip_in_place(g: dict[str, Array], max_norm: float) -> None:
+    """Scale the gradient arrays (new, owned by the caller) to norm ``<= max_norm``.
+
+    The same rule as ``nnfunc.optim.clip_by_global_norm``:
+    ``g <- g * min(1, c / ||g||)`` with one factor for all arrays.
+    """
+    norm = math.hypot(*map(_norm, g.values()))
+    if norm > max_norm:
+        scale = max_norm / norm
+        for a in g.values():
+            a *= scale  # a was just allocated by the kernel
+
+
+def _norm(a: Array) -> float:
+    """``||a||``, rescaled by ``max |a|`` when the sum of squares overflows."""
+    sq = float(np.vdot(a, a))
+    if math.isfinite(sq):
+        return math.sqrt(sq)
+    top = float(np.abs(a).max())
+    return top * math.sqrt(float(np.vdot(a / top, a / top)))
+
+
+def all_finite(params: Params) -> bool:
+    """Whether every array of ``params`` is free of NaN and infinities."""
+    return all(np.isfinite(a).all() for a in params.values())
+
+
+def with_epoch(state: OptState, epoch: int) -> OptState:
+    """The optimizer state plus the 0-d int64 ``"epoch"`` (epochs completed)."""
+    e = np.array(epoch, dtype=np.int64)
+    e.flags.writeable = False  # e was just allocated here
+    return MappingProxyType({**state, "epoch": e})
+
+
+def lr_at(lr: LearningRate | None, state: OptState) -> float | None:
+    """The learning rate of the last step taken (the schedule at ``count - 1``)."""
+    if lr is None or not callable(lr):
+        return None if lr is None else float(lr)
+    count = int(state["count"]) if "count" in state else 0
+    return float(lr(max(count - 1, 0)))
