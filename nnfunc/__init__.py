@@ -7,8 +7,15 @@ values and returns new ones::
     params = nf.init_params([2, 8, 1], seed=0)
     g = nf.grads(params, x, y, hidden="tanh", output="sigmoid")
     params = nf.sgd_step(params, g, lr=0.5)
+
+The core (``init_params``, ``forward``, ``loss``, ``grads``, ``sgd_step``)
+is the maths of one network; the toolkit (optimizers, schedules, clipping,
+batching, ``train``, metrics, ``save``/``load``) trains real ones; the
+submodules ``nnfunc.datasets`` and ``nnfunc.schedules`` hold data helpers
+and learning-rate schedules.
 """
 
+from nnfunc import datasets, schedules
 from nnfunc._types import (
     ActivationName,
     Array,
@@ -16,18 +23,52 @@ from nnfunc._types import (
     Grads,
     Hidden,
     InitName,
+    LearningRate,
+    OptState,
     OutputName,
     Params,
+    Schedule,
     Seed,
     Targets,
 )
 from nnfunc.activations import ACTIVATION_NAMES, ACTIVATIONS
+from nnfunc.adaptive import (
+    adam,
+    adam_init,
+    adam_step,
+    adamw,
+    adamw_init,
+    adamw_step,
+    rmsprop,
+    rmsprop_init,
+    rmsprop_step,
+)
 from nnfunc.backprop import grads, loss, loss_and_grads
+from nnfunc.batching import batches, derive_seed
+from nnfunc.clip import clip_by_global_norm, global_norm
 from nnfunc.forward import forward, predict
 from nnfunc.gradcheck import GradCheck, check_grads
+from nnfunc.io import Checkpoint, CheckpointError, load, save
 from nnfunc.losses import OUTPUTS, log_softmax, softmax
-from nnfunc.optim import sgd_step
+from nnfunc.metrics import accuracy, confusion_matrix, precision_recall
+from nnfunc.optim import (
+    Optimizer,
+    momentum,
+    momentum_init,
+    momentum_step,
+    sgd,
+    sgd_init,
+    sgd_step,
+)
 from nnfunc.params import INITIALIZERS, freeze, init_params, layer_sizes, to_dict
+from nnfunc.training import (
+    CallbackError,
+    EpochRecord,
+    TrainingError,
+    TrainingInterrupted,
+    TrainResult,
+    train,
+)
 
 __version__ = "0.1.0"
 
@@ -39,26 +80,63 @@ __all__ = [
     "ActivationName",
     "Array",
     "Batch",
+    "CallbackError",
+    "Checkpoint",
+    "CheckpointError",
+    "EpochRecord",
     "GradCheck",
     "Grads",
     "Hidden",
     "InitName",
+    "LearningRate",
+    "OptState",
+    "Optimizer",
     "OutputName",
     "Params",
+    "Schedule",
     "Seed",
     "Targets",
+    "TrainResult",
+    "TrainingError",
+    "TrainingInterrupted",
     "__version__",
+    "accuracy",
+    "adam",
+    "adam_init",
+    "adam_step",
+    "adamw",
+    "adamw_init",
+    "adamw_step",
+    "batches",
     "check_grads",
+    "clip_by_global_norm",
+    "confusion_matrix",
+    "datasets",
+    "derive_seed",
     "forward",
     "freeze",
+    "global_norm",
     "grads",
     "init_params",
     "layer_sizes",
+    "load",
     "log_softmax",
     "loss",
     "loss_and_grads",
+    "momentum",
+    "momentum_init",
+    "momentum_step",
+    "precision_recall",
     "predict",
+    "rmsprop",
+    "rmsprop_init",
+    "rmsprop_step",
+    "save",
+    "schedules",
+    "sgd",
+    "sgd_init",
     "sgd_step",
     "softmax",
     "to_dict",
+    "train",
 ]

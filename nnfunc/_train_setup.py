@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nnfunc._checks import check_float, check_int, check_seed, check_x, check_y
-from nnfunc._training import Pair, Plan
+from nnfunc._epoch import Pair, Plan
 from nnfunc._types import (
     Array,
     Hidden,
@@ -71,7 +71,7 @@ def prepare(
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
             "optimizer must be an nnfunc.optim.Optimizer such as "
-            f"nnfunc.optim.adam(1e-3), got {type(optimizer).__name__}"
+            f"nnfunc.adam(1e-3), got {type(optimizer).__name__}"
         )
     s = setup(params, hidden, output, dropout)
     net, k = s.net, s.net.Ws[-1].shape[1]

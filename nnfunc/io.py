@@ -106,9 +106,11 @@ def save(
     Args:
         path: where to write, used exactly as given (no suffix is added).
         params: ``W1, b1, ..., WL, bL`` with shapes that chain, one float dtype.
-        opt_state: ``"count"`` (a 0-d integer array >= 0) and slots such as
+        opt_state: counters, keys without a dot such as ``"count"`` and
+            ``"epoch"`` (0-d integer arrays >= 0), and slots such as
             ``"m.W1"`` (finite arrays of the params' dtype); keys match
-            ``[A-Za-z0-9_][A-Za-z0-9_.-]*``.
+            ``[A-Za-z0-9_][A-Za-z0-9_.-]*``. A state returned by ``train``
+            saves as it is.
         hidden: the hidden activation(s) to record (a sequence loads back as
             a tuple).
         output: the output name to record.
@@ -366,7 +368,11 @@ def _check_path(path: object) -> str:
 
 
 def _check_state(state: object, dtype: np.dtype[Any]) -> dict[str, npt.NDArray[Any]]:
-    """``count``: 0-d integer >= 0; every other value: finite, of ``dtype``."""
+    """Check an optimizer state before it is written.
+
+    Counters (keys without a dot: ``count``, ``epoch``) are 0-d integers
+    >= 0; slots (``m.W1``, ...) are finite arrays of ``dtype``.
+    """
     if not isinstance(state, Mapping):
         raise TypeError(
             f"opt_state must be a mapping of str to arrays, got {type(state).__name__}"
@@ -382,11 +388,11 @@ def _check_state(state: object, dtype: np.dtype[Any]) -> dict[str, npt.NDArray[A
             raise TypeError(
                 f"opt_state[{k!r}] must be a NumPy array, got {type(a).__name__}"
             )
-        if k == "count":
+        if "." not in k:
             if a.dtype.kind not in "iu" or a.ndim != 0 or int(a) < 0:
                 raise ValueError(
-                    f"opt_state['count'] must be a 0-d integer array >= 0, "
-                    f"got {a.dtype} of shape {a.shape}"
+                    f"opt_state[{k!r}] (a counter) must be a 0-d integer array "
+                    f">= 0, got {a.dtype} of shape {a.shape}"
                 )
         elif a.dtype != dtype:
             raise TypeError(

@@ -614,3 +614,25 @@ def test_killing_a_saving_process_leaves_old_or_new(tmp_path: pathlib.Path) -> N
     # 3 do here, so this fails by chance about once in 5000 runs. It shows
     # that the kills did hit writes in progress.
     assert leftovers
+
+
+def test_the_state_train_returns_round_trips(tmp_path: pathlib.Path) -> None:
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    params, state, _ = nf.train(
+        nf.init_params([2, 3, 1]),
+        x,
+        y,
+        optimizer=nf.adam(0.01),
+        epochs=2,
+        batch_size=2,
+        verbose=False,
+    )
+    path = tmp_path / "run.npz"
+    nf.save(path, params, opt_state=state)
+    back = nf.load(path)
+    assert back.opt_state is not None
+    assert sorted(back.opt_state) == sorted(state)
+    for k, v in state.items():
+        assert back.opt_state[k].dtype == v.dtype
+        assert back.opt_state[k].tobytes() == v.tobytes()

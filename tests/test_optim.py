@@ -15,22 +15,23 @@ from hypothesis import strategies as st
 
 import nnfunc as nf
 from nnfunc._types import Array, Grads, OptState, Params
-from nnfunc.optim import (
-    Optimizer,
+from nnfunc.adaptive import (
     adam,
     adam_init,
     adam_step,
     adamw,
     adamw_init,
     adamw_step,
-    clip_by_global_norm,
-    global_norm,
-    momentum,
-    momentum_init,
-    momentum_step,
     rmsprop,
     rmsprop_init,
     rmsprop_step,
+)
+from nnfunc.clip import clip_by_global_norm, global_norm
+from nnfunc.optim import (
+    Optimizer,
+    momentum,
+    momentum_init,
+    momentum_step,
     sgd,
     sgd_init,
 )

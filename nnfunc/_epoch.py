@@ -27,7 +27,7 @@ from nnfunc._types import (
 )
 from nnfunc.activations import Activation
 from nnfunc.backprop import loss_and_grads_kernel
-from nnfunc.batches import batch_indices, derive_seed
+from nnfunc.batching import batch_indices, derive_seed
 from nnfunc.forward import Setup, forward_cache
 from nnfunc.losses import OUTPUTS
 
@@ -151,7 +151,7 @@ def evaluate(plan: Plan, params: Params) -> tuple[float | None, float | None]:
 def clip_in_place(g: dict[str, Array], max_norm: float) -> None:
     """Scale the gradient arrays (new, owned by the caller) to norm ``<= max_norm``.
 
-    The same rule as ``nnfunc.optim.clip_by_global_norm``:
+    The same rule as ``nnfunc.clip.clip_by_global_norm``:
     ``g <- g * min(1, c / ||g||)`` with one factor for all arrays.
     """
     norm = math.hypot(*map(_norm, g.values()))

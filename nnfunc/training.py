@@ -4,7 +4,7 @@ r"""The training loop: mini-batch steps folded over epochs, as one function.
 
 .. math:: (\theta, s) \mapsto \mathrm{update}(\theta,\ \nabla_\theta L_B(\theta),\ s)
 
-over the batches ``B`` of each epoch (see ``nnfunc.batches``), and returns
+over the batches ``B`` of each epoch (see ``nnfunc.batching``), and returns
 the final pair with a per-epoch history. Everything is validated once, at
 the start; the loop itself runs the kernels on validated arrays.
 
@@ -42,7 +42,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc import _training as T
+from nnfunc import _epoch as T
 from nnfunc._train_setup import prepare
 from nnfunc._types import Hidden, OptState, OutputName, Params, Seed
 from nnfunc.optim import Optimizer
@@ -149,10 +149,10 @@ def train(
         params: the starting ``W1, b1, ..., WL, bL`` (never modified).
         x: inputs, ``(n, n_0)``; cast once to the params' dtype.
         y: targets for ``output``, as for ``nnfunc.loss``: ``(n,)`` or ``(n, k)``.
-        optimizer: e.g. ``nnfunc.optim.adam(1e-3)``.
+        optimizer: e.g. ``nnfunc.adam(1e-3)``.
         epochs: passes over the data to run now, ``>= 1``.
         batch_size: samples per step, ``>= 1``.
-        seed: shuffling and dropout seed (``nnfunc.batches.derive_seed``).
+        seed: shuffling and dropout seed (``nnfunc.batching.derive_seed``).
         hidden: hidden activation name(s).
         output: ``"sigmoid"``, ``"softmax"`` or ``"identity"`` (fixes the loss).
         l2: weight of the penalty ``(l2/2) sum ||W||^2``.

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnfunc.batches import batches, derive_seed, epoch_seed, n_batches
+from nnfunc.batching import batches, derive_seed, epoch_seed, n_batches
 
 
 def _data(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 import nnfunc as nf
-from nnfunc import _training
+from nnfunc import _epoch
 from nnfunc._types import OptState
+from nnfunc.adaptive import adam
 from nnfunc.metrics import accuracy
-from nnfunc.optim import Optimizer, adam, momentum, sgd
-from nnfunc.train import (
+from nnfunc.optim import Optimizer, momentum, sgd
+from nnfunc.training import (
     CallbackError,
     EpochRecord,
     TrainingError,
@@ -239,16 +240,16 @@ def test_diverging_minibatch_run_names_the_step() -> None:
 
 
 def test_fault_points_at_the_last_finite_pair() -> None:
-    def pair(value: float) -> _training.Pair:
+    def pair(value: float) -> _epoch.Pair:
         p = nf.freeze({"W1": np.full((1, 1), value), "b1": np.zeros(1)})
         return p, nf.freeze({"count": np.array(0)})
 
     start, prev, good, bad = pair(0.0), pair(1.0), pair(2.0), pair(np.inf)
-    h = _training._fault(start, prev, good, 4, 9)
+    h = _epoch._fault(start, prev, good, 4, 9)
     assert (h.kind, h.pair, h.step) == ("loss", good, 4)
-    h = _training._fault(start, prev, bad, 4, 9)
+    h = _epoch._fault(start, prev, bad, 4, 9)
     assert (h.kind, h.pair, h.step) == ("update", prev, 3)
-    h = _training._fault(start, bad, bad, 4, 9)
+    h = _epoch._fault(start, bad, bad, 4, 9)
     assert (h.kind, h.pair, h.step) == ("epoch", start, None)
 
 

@@ -1,0 +1,81 @@
+r"""Gradient clipping by global norm, and the norm itself.
+
+Clipping bounds the size of a step without changing its direction, which
+keeps one exploding batch from throwing the parameters far away.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from nnfunc._optstate import check_positive
+from nnfunc._types import Array, Grads
+from nnfunc.params import freeze, freeze_owned
+
+
+def global_norm(grads: Grads) -> float:
+    r"""The L2 norm of all arrays together, :math:`\sqrt{\sum_k \|g_k\|^2}`.
+
+    Computed without overflow even when squares would exceed the dtype.
+
+    Examples:
+        >>> global_norm({"W1": np.array([[3.0]]), "b1": np.array([4.0])})
+        5.0
+    """
+    return math.hypot(*(_norm(g) for g in _check_grads(grads).values()))
+
+
+def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
+    r"""Scale all gradients together so that their global norm is at most ``max_norm``.
+
+    .. math:: g_k \leftarrow g_k \cdot \min(1,\ c / \|g\|), \qquad
+        \|g\| = \textstyle\sqrt{\sum_k \|g_k\|^2}
+
+    One factor for every array keeps the direction of the whole gradient
+    (clipping each array alone would not). Below the threshold the result
+    is an equal, read-only copy. Each array keeps its dtype.
+
+    References:
+        Pascanu, Mikolov & Bengio, *On the difficulty of training recurrent
+        neural networks* (ICML 2013), Algorithm 1.
+
+    Examples:
+        >>> g = {"W1": np.array([[3.0]]), "b1": np.array([4.0])}
+        >>> dict(clip_by_global_norm(g, 1.0))
+        {'W1': array([[0.6]]), 'b1': array([0.8])}
+        >>> dict(clip_by_global_norm(g, 10.0))
+        {'W1': array([[3.]]), 'b1': array([4.])}
+    """
+    c = check_positive(max_norm, "max_norm")
+    norm = global_norm(grads)
+    if norm <= c:
+        return freeze(grads)
+    scale = c / norm
+    return freeze_owned({k: np.multiply(g, scale) for k, g in grads.items()})
+
+
+def _check_grads(grads: object) -> Mapping[str, Array]:
+    if not isinstance(grads, Mapping):
+        raise TypeError(
+            f"grads must be a mapping of names to arrays, got {type(grads).__name__}"
+        )
+    for k, g in grads.items():
+        if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
+            got = g.dtype if isinstance(g, np.ndarray) else type(g).__name__
+            raise TypeError(f"grads[{k!r}] must be a float array, got {got}")
+        if not np.isfinite(g).all():
+            raise ValueError(f"grads[{k!r}] has NaN or infinite values")
+    return grads
+
+
+def _norm(g: Array) -> float:
+    """``||g||``, rescaled by ``max |g|`` when the plain sum of squares overflows."""
+    with np.errstate(over="ignore"):
+        sq = float(np.vdot(g, g))
+    if math.isfinite(sq):
+        return math.sqrt(sq)
+    top = float(np.abs(g).max())
+    return top * math.sqrt(float(np.vdot(g / top, g / top)))
