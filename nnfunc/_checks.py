@@ -9,6 +9,7 @@ only ever read.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
@@ -32,11 +33,8 @@ class Net(NamedTuple):
 
     def items(self) -> list[tuple[str, Array]]:
         """``[("W1", W1), ("b1", b1), ...]`` in layer order."""
-        return [
-            (f"{p}{l}", a)
-            for l, pair in enumerate(zip(self.Ws, self.bs, strict=True), 1)
-            for p, a in zip("Wb", pair, strict=True)
-        ]
+        arrays = [a for pair in zip(self.Ws, self.bs, strict=True) for a in pair]
+        return list(zip(param_keys(len(self.Ws)), arrays, strict=True))
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -44,8 +42,10 @@ class Net(NamedTuple):
         return (self.Ws[0].shape[0], *(W.shape[1] for W in self.Ws))
 
 
-def _shape(a: Any) -> str:
-    return str(tuple(np.shape(a))) if hasattr(a, "shape") else type(a).__name__
+@functools.cache
+def param_keys(L: int) -> tuple[str, ...]:
+    """``("W1", "b1", ..., "WL", "bL")``: the canonical key order."""
+    return tuple(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
 
 
 def check_params(params: object, name: str = "params") -> Net:
@@ -127,14 +127,22 @@ def check_same_structure(net: Net, other: object, name: str) -> Net:
             f"{name} must be a mapping with the keys of params, "
             f"got {type(other).__name__}"
         )
+    trusted = known(other)
+    if (
+        trusted is not None
+        and len(trusted) == 2 * len(net.Ws)
+        and trusted[0].dtype == net.dtype
+        and all(a.shape == W.shape for a, W in zip(trusted[0::2], net.Ws, strict=True))
+    ):  # built and checked by the library, with the same shapes
+        return Net(tuple(trusted[0::2]), tuple(trusted[1::2]), net.dtype)
     refs = net.items()
     keys = [k for k, _ in refs]
-    if sorted(map(str, other.keys())) != sorted(keys):
+    if len(other) != len(keys) or not all(k in other for k in keys):
         got = sorted(map(repr, other.keys()))
         raise ValueError(
             f"{name} must have keys {keys} exactly, got [{', '.join(got)}]"
         )
-    arrays: dict[str, Array] = {}
+    arrays: list[Array] = []
     for key, ref in refs:
         value = other[key]
         if not isinstance(value, np.ndarray):
@@ -151,13 +159,8 @@ def check_same_structure(net: Net, other: object, name: str) -> Net:
         arr = value.astype(net.dtype, copy=False)
         if not np.isfinite(arr).all():
             raise ValueError(f"{name}[{key!r}] has NaN or infinite values")
-        arrays[key] = arr
-    n = len(net.Ws)
-    return Net(
-        tuple(arrays[f"W{l}"] for l in range(1, n + 1)),
-        tuple(arrays[f"b{l}"] for l in range(1, n + 1)),
-        net.dtype,
-    )
+        arrays.append(arr)
+    return Net(tuple(arrays[0::2]), tuple(arrays[1::2]), net.dtype)
 
 
 def check_x(x: object, net: Net, name: str = "x") -> Array:
@@ -214,18 +217,22 @@ def check_y(
         raise ValueError(
             f"{name} has {arr.shape[1]} columns but the network has {k} outputs"
         )
-    Y = _cast_finite(arr, dtype, name)
-    if output == "sigmoid" and ((Y < 0).any() or (Y > 1).any()):
-        raise ValueError(
-            f"{name} must lie in [0, 1] for output='sigmoid' (binary cross-entropy), "
-            f"got values in [{float(Y.min())}, {float(Y.max())}]"
+    if output == "identity":
+        return _cast_finite(arr, dtype, name)
+    with np.errstate(over="ignore"):  # a value too large is out of range below
+        Y: Array = arr.astype(dtype, copy=False)
+    lo, hi = float(Y.min()), float(Y.max())
+    if not (lo >= 0.0 and hi <= 1.0):  # also false for NaN: min/max propagate it
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} has NaN or infinite values")
+        lo, hi = float(arr.min()), float(arr.max())
+        what = (
+            "must lie in [0, 1] for output='sigmoid' (binary cross-entropy)"
+            if output == "sigmoid"
+            else "rows must be probabilities in [0, 1] for output='softmax'"
         )
+        raise ValueError(f"{name} {what}, got values in [{lo}, {hi}]")
     if output == "softmax":
-        if (Y < 0).any() or (Y > 1).any():
-            raise ValueError(
-                f"{name} rows must be probabilities in [0, 1] for output='softmax', "
-                f"got values in [{float(Y.min())}, {float(Y.max())}]"
-            )
         row_sums = Y.sum(axis=1, dtype=np.float64)
         tol = math.sqrt(float(np.finfo(dtype).eps)) * k
         worst = float(np.abs(row_sums - 1.0).max())

@@ -19,11 +19,11 @@ used; with an L2 penalty ``(l2/2) sum ||W||^2``, ``dL/dW`` gains ``l2 * W``.
 
 from __future__ import annotations
 
-import functools
+import math
 
 import numpy as np
 
-from nnfunc._checks import check_float, check_x, check_y
+from nnfunc._checks import check_float, check_x, check_y, param_keys
 from nnfunc._types import Array, Batch, Grads, Hidden, OutputName, Params, Seed, Targets
 from nnfunc.forward import Cache, Setup, forward_cache, setup
 from nnfunc.losses import OUTPUTS
@@ -91,12 +91,6 @@ def backward(
     return {k: g[k] for k in param_keys(L)}
 
 
-@functools.cache
-def param_keys(L: int) -> tuple[str, ...]:
-    """``("W1", "b1", ..., "WL", "bL")``: the canonical key order."""
-    return tuple(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
-
-
 def loss_and_grads(
     params: Params,
     x: Batch,
@@ -136,7 +130,7 @@ def loss_and_grads(
         params, x, y, hidden, output, l2, dropout, training, seed
     )
     value, g = loss_and_grads_kernel(s, xs, Y, penalty)
-    return value, freeze_owned(g)
+    return value, _freeze_finite(g)
 
 
 def grads(
@@ -166,7 +160,7 @@ def grads(
     s, xs, Y, penalty = _prepare(
         params, x, y, hidden, output, l2, dropout, training, seed
     )
-    return freeze_owned(backward(s, forward_cache(s, xs), Y, penalty))
+    return _freeze_finite(backward(s, forward_cache(s, xs), Y, penalty))
 
 
 def loss(
@@ -218,3 +212,22 @@ def _prepare(
     xs = check_x(x, s.net)
     Y = check_y(y, s.output, xs.shape[0], s.net.Ws[-1].shape[1], s.net.dtype)
     return s, xs, Y, check_float(l2, "l2")
+
+
+def _freeze_finite(g: dict[str, Array]) -> Grads:
+    """Freeze new gradient arrays once they are known to be finite.
+
+    A sum is finite only if every term is (inf and NaN propagate through
+    it), so one reduction per array certifies it; only a sum that itself
+    overflows needs the elementwise look. Certified gradients are
+    remembered, so ``sgd_step`` and the optimizers need not check them again.
+    """
+    for k, a in g.items():
+        if not math.isfinite(float(np.add.reduce(a, axis=None))) and not (
+            np.isfinite(a).all()
+        ):
+            raise ValueError(
+                f"the gradient {k} overflowed {a.dtype}: the inputs or params are "
+                "too large for it; scale the inputs down or use float64"
+            )
+    return freeze_owned(g, valid=True)
