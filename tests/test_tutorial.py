@@ -114,13 +114,21 @@ def test_code_links_point_at_their_tokens() -> None:
         if not 1 <= first <= last <= len(lines):
             stale.append(f"{where}: {file.name} has {len(lines)} lines")
         elif tokens[0] not in lines[first - 1]:
-            stale.append(f"{where}: line {first} lacks {tokens[0]!r}")
+            hint = where_now(lines, tokens[0])
+            stale.append(f"{where}: line {first} lacks {tokens[0]!r}{hint}")
         elif tokens[-1] not in lines[last - 1]:
-            stale.append(f"{where}: line {last} lacks {tokens[-1]!r}")
+            hint = where_now(lines, tokens[-1])
+            stale.append(f"{where}: line {last} lacks {tokens[-1]!r}{hint}")
         else:
             span = "\n".join(lines[first - 1 : last])
             stale += [f"{where}: lacks {t!r}" for t in tokens if t not in span]
     assert not stale, "stale code links in docs/tutorial.md:\n" + "\n".join(stale)
+
+
+def where_now(lines: list[str], token: str) -> str:
+    """Where ``token`` sits in the file now, to help re-anchor a stale link."""
+    found = [str(n) for n, line in enumerate(lines, 1) if token in line]
+    return f" (now on line {', '.join(found)})" if found else " (gone)"
 
 
 def test_relative_links_and_images_exist() -> None:
