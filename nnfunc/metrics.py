@@ -165,7 +165,9 @@ def _labels(y: object, name: str, ndims: tuple[int, ...]) -> Labels:
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} has NaN or infinite values")
-        if np.abs(arr).max() >= 2.0**53:  # beyond this floats skip integers
+        # beyond 2**53 floats skip integers; compared as a Python float, since
+        # 2**53 overflows float16; initial=0 allows (n, 0) arrays
+        if float(np.abs(arr).max(initial=0)) >= 2.0**53:
             raise ValueError(f"{name} has labels too large to be class labels")
         fractional = arr[arr != np.round(arr)]
         if fractional.size:
@@ -174,7 +176,7 @@ def _labels(y: object, name: str, ndims: tuple[int, ...]) -> Labels:
                 f"such as {float(fractional[0])}; for scores or probabilities, "
                 f"take labels first (nnfunc.predict, or argmax over classes)"
             )
-    elif arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
+    elif arr.dtype == np.uint64 and arr.max(initial=0) > np.iinfo(np.int64).max:
         raise ValueError(f"{name} has labels too large to be class labels")
     elif arr.dtype.kind not in "iub":
         raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
