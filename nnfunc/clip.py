@@ -25,7 +25,13 @@ def global_norm(grads: Grads) -> float:
         >>> global_norm({"W1": np.array([[3.0]]), "b1": np.array([4.0])})
         5.0
     """
-    return math.hypot(*(_norm(g) for g in _check_grads(grads).values()))
+    norm = math.hypot(*(_norm(g) for g in _check_grads(grads).values()))
+    if not math.isfinite(norm):
+        raise ValueError(
+            "the global norm of grads is larger than the largest float; "
+            "scale the gradients down (clip_by_global_norm still works)"
+        )
+    return norm
 
 
 def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
@@ -50,11 +56,17 @@ def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
         {'W1': array([[3.]]), 'b1': array([4.])}
     """
     c = check_positive(max_norm, "max_norm")
-    norm = global_norm(grads)
+    gs = _check_grads(grads)
+    norm = math.hypot(*(_norm(g) for g in gs.values()))
     if norm <= c:
-        return freeze(grads)
-    scale = c / norm
-    return freeze_owned({k: np.multiply(g, scale) for k, g in grads.items()})
+        return freeze(gs)
+    if math.isfinite(norm):
+        scale = c / norm
+    else:  # ||g|| = top * ||g / top||, with ||g / top|| finite
+        top = max(float(np.abs(g).max(initial=0.0)) for g in gs.values())
+        scale = (c / top) / math.hypot(*(_norm(g / top) for g in gs.values()))
+    # asarray: a 0-d array times a float is a NumPy scalar, not an array
+    return freeze_owned({k: np.asarray(np.multiply(g, scale)) for k, g in gs.items()})
 
 
 def _check_grads(grads: object) -> Mapping[str, Array]:
