@@ -14,6 +14,7 @@ evaluations per parameter). Everything is done in float64.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
@@ -83,6 +84,10 @@ def check_grads(
         >>> check_grads(f, p, nf.grads(p, x, y, hidden="tanh")).ok
         True
     """
+    if not callable(loss_fn):
+        raise TypeError(
+            f"loss_fn must be a function params -> float, got {type(loss_fn).__name__}"
+        )
     net = check_params(params)
     g = check_same_structure(net, grads, "grads")
     check_name(mode, "mode", ("direction", "coordinate"))
@@ -96,14 +101,19 @@ def check_grads(
     theta = np.concatenate([a.ravel().astype(np.float64) for a in arrays])
     grad = np.concatenate([a.ravel().astype(np.float64) for _, a in g.items()])
 
-    def at_point(t: Array) -> float:
+    def at_point(v: Array, h: float) -> float:
+        with np.errstate(over="ignore"):  # reported below, in words
+            t = theta + h * v
+        if not np.isfinite(t).all():
+            raise ValueError(f"h={step!r} is too large: params + h * v overflows")
         out: dict[str, Array] = {}
         i = 0
         for k, shape in zip(keys, shapes, strict=True):
             n = int(np.prod(shape))
             out[k] = t[i : i + n].reshape(shape).copy()
             i += n
-        return float(loss_fn(freeze_owned(out)))
+        value = loss_fn(freeze_owned(out))
+        return check_float(value, "loss_fn(params)", lo=-math.inf)
 
     if mode == "direction":
         count = check_int(n_directions, "n_directions", lo=1)
@@ -113,12 +123,15 @@ def check_grads(
     else:
         V = np.eye(theta.size)
     numeric = np.array(
-        [
-            (at_point(theta + step * v) - at_point(theta - step * v)) / (2 * step)
-            for v in V
-        ]
+        [(at_point(v, step) - at_point(v, -step)) / (2 * step) for v in V]
     )
-    analytic = V @ grad
-    err = np.abs(numeric - analytic)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
+        analytic = V @ grad
+        err = np.abs(numeric - analytic)
+    if not np.isfinite(err).all():
+        raise ValueError(
+            "the loss_fn differences or the grads overflow float64; "
+            "use a smaller h or smaller values"
+        )
     ok = bool((err <= at + rt * np.abs(numeric)).all())
     return GradCheck(ok, float(err.max()), numeric, analytic)
