@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from nnfunc._checks import Net
+from nnfunc._optstate import lr_at as step_lr
+from nnfunc._optstate import new_state
 from nnfunc._types import (
     Array,
     Grads,
@@ -26,10 +29,12 @@ from nnfunc._types import (
     Params,
 )
 from nnfunc.activations import Activation
-from nnfunc.backprop import loss_and_grads_kernel
+from nnfunc.backprop import backward, loss_and_grads_kernel, loss_value
 from nnfunc.batching import batch_indices, derive_seed
 from nnfunc.forward import Setup, forward_cache
 from nnfunc.losses import OUTPUTS
+from nnfunc.optim import _sgd_update
+from nnfunc.params import freeze_owned
 
 #: Parameters with the optimizer state that goes with them.
 Pair = tuple[Params, OptState]
@@ -88,7 +93,16 @@ def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
     ``derive_seed(seed, epoch)`` and draws the dropout masks of its step
     ``t`` from ``derive_seed(seed, epoch, t)``. The mean loss weights each
     batch by its size, so it is the mean over the samples seen.
+
+    Plain SGD (``nnfunc.sgd``) without clipping takes the fused path of
+    ``sgd_epoch``; every other optimizer goes through ``optimizer.update``.
     """
+    lr = plain_sgd_lr(plan)
+    if lr is not None:
+        try:
+            return sgd_epoch(plan, pair, epoch, lr, careful=False)
+        except _Retrace:  # a fault: run the epoch again, keeping every step
+            return sgd_epoch(plan, pair, epoch, lr, careful=True)
     n = plan.x.shape[0]
     size = plan.batch_size
     steps = n // size if plan.drop_last else -(-n // size)
@@ -115,6 +129,87 @@ def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
     if not all_finite(cur[0]):
         raise Halt("epoch", start, None, steps)
     return cur, total / seen
+
+
+class _Retrace(Exception):
+    """The fast path met a fault it cannot place; the careful path will."""
+
+
+def plain_sgd_lr(plan: Plan) -> LearningRate | None:
+    """The learning rate of ``nnfunc.sgd`` if that is the optimizer.
+
+    None for any other optimizer, or when the steps need clipping.
+    """
+    update = plan.update
+    if plan.clip is None and isinstance(update, partial) and update.func is _sgd_update:
+        lr: LearningRate = update.keywords["lr"]
+        return lr
+    return None
+
+
+def sgd_epoch(
+    plan: Plan, pair: Pair, epoch: int, lr: LearningRate, *, careful: bool
+) -> tuple[Pair, float]:
+    """One epoch of plain SGD, fused: ``theta -= eta * grad`` in place.
+
+    The step folds the learning rate into the small error matrix (see
+    ``backward``'s ``scale``), so the new gradient arrays already hold
+    ``eta * grad``, and subtracts them in place from working copies of the
+    params that this function allocated: nothing else ever sees them until
+    they are frozen at the end of the epoch. The same batches and seeds as
+    ``run_epoch``. ``careful`` keeps a frozen copy of every step, to name the
+    first bad step of a run that diverged (the fast path raises ``_Retrace``
+    instead) and to hand back the last finite state.
+    """
+    params, state = pair
+    Ws = [np.array(params[k]) for k in plan.W_keys]  # working copies, ours
+    bs = [np.array(params[k]) for k in plan.b_keys]
+    net = Net(tuple(Ws), tuple(bs), plan.dtype)
+    s = Setup(net, plan.acts, plan.output, plan.rate, None)
+    n, size, count = plan.x.shape[0], plan.batch_size, int(state["count"])
+    steps = n // size if plan.drop_last else -(-n // size)
+    seed = derive_seed(plan.seed, epoch)
+    total, seen, step = 0.0, 0, 0
+    prev = cur = pair
+    try:
+        for step, idx in enumerate(batch_indices(n, size, seed, plan.drop_last)):
+            if plan.rate:
+                s = s._replace(rng=np.random.default_rng(derive_seed(seed, step)))
+            Yb = plan.Y[idx]
+            cache = forward_cache(s, plan.x[idx])
+            value = loss_value(s, cache.z[-1], Yb, plan.l2)
+            if not math.isfinite(value):
+                if not careful:
+                    raise _Retrace
+                raise _fault(pair, prev, cur, step, steps)
+            g = backward(s, cache, Yb, plan.l2, scale=step_lr(lr, count))
+            for k, W in zip(plan.W_keys, Ws, strict=True):
+                W -= g[k]  # W is this function's working copy
+            for k, b in zip(plan.b_keys, bs, strict=True):
+                b -= g[k]
+            count += 1
+            total += value * idx.shape[0]
+            seen += idx.shape[0]
+            if careful:
+                prev, cur = cur, _frozen_copy(plan, Ws, bs, count)
+    except KeyboardInterrupt as e:
+        # A half-applied in-place step is not a state: hand back the epoch's
+        # start (resuming from it replays this epoch's batches exactly).
+        raise Halt("interrupt", pair, None, steps) from e
+    out = _frozen_copy(plan, Ws, bs, count)
+    if not all_finite(out[0]):
+        if not careful:
+            raise _Retrace
+        raise Halt("epoch", pair, None, steps)
+    return out, total / seen
+
+
+def _frozen_copy(plan: Plan, Ws: list[Array], bs: list[Array], count: int) -> Pair:
+    """Frozen copies of the working params (in key order) and an SGD state."""
+    arrays: dict[str, Array] = {}
+    for kW, W, kb, b in zip(plan.W_keys, Ws, plan.b_keys, bs, strict=True):
+        arrays[kW], arrays[kb] = W.copy(), b.copy()
+    return freeze_owned(arrays), new_state(count, {})
 
 
 def _fault(start: Pair, prev: Pair, cur: Pair, step: int, steps: int) -> Halt:

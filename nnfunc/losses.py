@@ -22,8 +22,9 @@ For the sigmoid, :math:`\partial\ell/\partial a = (a - y)/(a(1-a))` and
 :math:`\partial a/\partial z = a(1-a)`, so the two factors cancel; the softmax
 Jacobian cancels the same way because each row of ``y`` sums to 1. That is
 why backpropagation starts from ``delta = (a - y) / batch`` and why the
-loss is taken from the logits: ``log(sigmoid(1e4))`` would round ``a`` to
-1 first and lose everything, while ``logaddexp(0, z)`` stays exact.
+loss is taken from the logits: for ``z = 1e4`` and ``y = 0``,
+``log(1 - sigmoid(z))`` rounds ``a`` to 1 first and gives ``-inf``, while
+``logaddexp(0, z) - y z`` stays exact.
 """
 
 from __future__ import annotations
@@ -32,36 +33,80 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
+from nnfunc._checks import _as_real_array
 from nnfunc._types import Array, OutputName
 from nnfunc.activations import sigmoid
 
 
-def softmax(z: Array) -> Array:
+def softmax(z: npt.ArrayLike) -> Array:
     r"""Row-wise softmax :math:`a_j = e^{z_j} / \sum_m e^{z_m}`.
 
     The row maximum is subtracted first (softmax is shift-invariant), so the
     largest exponent is ``e^0 = 1`` and nothing overflows.
 
-    Shapes: ``(batch, k) -> (batch, k)``.
+    Shapes: ``(batch, k) -> (batch, k)``; a float dtype is kept, integers
+    become float64.
+
+    Raises:
+        TypeError: ``z`` is not an array of real numbers.
+        ValueError: ``z`` is not 2-D with ``k >= 1`` columns, or not finite.
 
     Examples:
         >>> softmax(np.array([[1e4, 0.0], [0.0, 0.0]]))
         array([[1. , 0. ],
                [0.5, 0.5]])
     """
-    e: Array = np.exp(z - z.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)  # e was just allocated here
-    return e
+    zs = _check_logits(z)
+    with np.errstate(over="ignore"):  # z - max may round to -inf: e^-inf is 0
+        return _softmax(zs)
 
 
-def log_softmax(z: Array) -> Array:
+def log_softmax(z: npt.ArrayLike) -> Array:
     r"""Row-wise :math:`\log \mathrm{softmax}(z) = z - \mathrm{logsumexp}(z)`.
+
+    Shapes and errors as for ``softmax``; also a ``ValueError`` when a
+    log-probability is below the dtype's range (the logits of a row span
+    more than the largest float).
 
     Examples:
         >>> log_softmax(np.array([[1e4, 0.0]]))
         array([[     0., -10000.]])
     """
+    zs = _check_logits(z)
+    with np.errstate(over="ignore"):  # reported below, in words
+        out = _log_softmax(zs)
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"log_softmax(z) overflows {zs.dtype}: the logits z of a row span "
+            "more than the largest float; scale z"
+        )
+    return out
+
+
+def _check_logits(z: object) -> Array:
+    """``z`` as a finite 2-D float array with at least one column."""
+    arr = _as_real_array(z, "z")
+    if arr.ndim != 2 or arr.shape[1] == 0:
+        raise ValueError(
+            f"z must be 2-D of shape (batch, k) with k >= 1, got shape {arr.shape}"
+        )
+    zs: Array = arr if arr.dtype.kind == "f" else arr.astype(np.float64)
+    if not np.isfinite(zs).all():
+        raise ValueError("z has NaN or infinite values")
+    return zs
+
+
+def _softmax(z: Array) -> Array:
+    """``softmax`` on a valid 2-D float array (no checks)."""
+    e: Array = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)  # e was just allocated here
+    return e
+
+
+def _log_softmax(z: Array) -> Array:
+    """``log_softmax`` on a valid 2-D float array (no checks)."""
     shifted: Array = z - z.max(axis=1, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # just allocated
     return shifted
@@ -84,7 +129,7 @@ def cce_from_logits(z: Array, Y: Array) -> float:
         >>> round(cce_from_logits(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]])), 6)
         0.693147
     """
-    return float(-(Y * log_softmax(z)).sum())
+    return float(-(Y * _log_softmax(z)).sum())
 
 
 def half_sse(z: Array, Y: Array) -> float:
@@ -112,7 +157,7 @@ def _identity(z: Array) -> Array:
 #: The registry of canonical output/loss pairs.
 OUTPUTS: dict[OutputName, OutputPair] = {
     "sigmoid": OutputPair(sigmoid, bce_from_logits),
-    "softmax": OutputPair(softmax, cce_from_logits),
+    "softmax": OutputPair(_softmax, cce_from_logits),
     "identity": OutputPair(_identity, half_sse),
 }
 

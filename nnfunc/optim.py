@@ -9,8 +9,9 @@ Stateful optimizers come as pairs ``X_init(params) -> state`` and
 ``Optimizer`` bundles such a pair with its hyperparameters bound, for
 ``train``. The state is a read-only mapping: ``"count"`` (a 0-d int64 array,
 the steps taken) and one slot per parameter, keyed ``"{slot}.{param}"``
-(``"m.W1"``, ``"v.b2"``), in the params' dtype. ``m`` is always a running
-mean of gradients (a velocity), ``v`` a running mean of squared gradients.
+(``"m.W1"``, ``"v.b2"``), in the params' dtype. ``m`` accumulates gradients
+(a velocity for momentum, a running mean for Adam), ``v`` is a running mean
+of squared gradients.
 
 ``lr`` is a float or a schedule ``step -> lr`` (see ``nnfunc.schedules``),
 called with the count *before* the step: 0 on the first step.
