@@ -81,6 +81,8 @@ def markdown(run: Run) -> str:
         f"start {meta['load_start']}, at end {meta['load_end']}.",
         f"Python {meta['python']}; "
         + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        f"nnfunc at {meta['nnfunc_commit']}, imported from "
+        f"{meta.get('nnfunc_path', 'nowhere (not run)')}.",
         "",
         "BLAS and thread pools per system (threadpoolctl, inside each worker):",
         "",

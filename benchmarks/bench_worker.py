@@ -102,7 +102,13 @@ def serve(system: str, config: str, samples: int) -> None:
     t0 = time.perf_counter()
     sys_ = build(cfg, x, y)
     sys_.epoch(0)  # warm-up: first-touch allocations, JIT compilation, caches
-    emit(ready=True, warmup_s=time.perf_counter() - t0, blas=blas_info())
+    nnfunc = sys.modules.get("nnfunc")
+    emit(
+        ready=True,
+        warmup_s=time.perf_counter() - t0,
+        blas=blas_info(),
+        nnfunc=getattr(nnfunc, "__file__", None),
+    )
     for line in sys.stdin:
         cmd = line.split()
         if cmd[0] == "epoch":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -104,6 +105,8 @@ def run_config(
         results[key] = {"name": SYSTEMS[key][0], "warmup_s": ready["warmup_s"]}
         results[key]["seconds"] = []
         run["meta"]["blas"].setdefault(key, blas_text(ready["blas"]))
+        if ready["nnfunc"]:
+            run["meta"]["nnfunc_path"] = str(Path(ready["nnfunc"]).parent)
     meter = CpuMeter([w.proc.pid for w in workers.values()])
     for r in range(rounds):
         for key in list(workers):
@@ -174,6 +177,26 @@ def _summarize(cfg: Config, results: dict[str, dict[str, Any]]) -> None:
         )
 
 
+def use_nnfunc_at(rev: str, into: Path) -> str:
+    """Export nnfunc/ at git revision ``rev`` into ``into``; workers import it.
+
+    Benchmarks a committed nnfunc instead of whatever the working tree holds
+    (the export is put first on the workers' ``PYTHONPATH``). Returns the
+    revision's short hash.
+    """
+    root = HERE.parent
+    archive = subprocess.run(
+        ["git", "archive", rev, "nnfunc"], cwd=root, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    paths = [str(into), *filter(None, [os.environ.get("PYTHONPATH")])]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    short = subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=root, capture_output=True, text=True
+    )
+    return short.stdout.strip()
+
+
 def memcheck(system: str, samples: int) -> dict[str, Any]:
     """Peak memory of one epoch of ``system`` on ``samples`` x 784 float32."""
     proc = subprocess.run(
@@ -215,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         help="before each config, wait up to this long for other processes to "
         "use < 5%% of the CPUs",
     )
+    parser.add_argument(
+        "--nnfunc",
+        metavar="REV",
+        default=None,
+        help="benchmark nnfunc as committed at git revision REV (e.g. HEAD), "
+        "not the working tree",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 7)
@@ -234,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         "skipped": {},
     }
     m = run["meta"]
+    if args.nnfunc is not None:
+        export = Path(tempfile.mkdtemp(prefix="nnfunc-"))
+        m["nnfunc_commit"] = use_nnfunc_at(args.nnfunc, export) + " (exported)"
     print(f"{m['cpu']}, {m['cpu_count']} CPUs, load {m['load_start']}")
     print(f"python {m['python']}, nnfunc at {m['nnfunc_commit']}")
     print(", ".join(f"{k} {v}" for k, v in m["versions"].items()))
