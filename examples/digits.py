@@ -17,6 +17,11 @@ dropout 0 to 0.3. The best configurations were within 0.3% of each other
 (less than one of the 270 validation images per seed): 256 units with L2
 1e-3 and dropout 0.2 had 98.7%, 128 units with L2 1e-3 and no dropout 98.6%
 and the lowest validation loss (0.067). We took the smaller, cheaper one.
+
+Timings are wall-clock seconds of training only. On a busy machine
+OpenBLAS's worker threads can slow both libraries several-fold (scikit-learn
+more, as its batches of 200 are large enough to be threaded); run with
+``OPENBLAS_NUM_THREADS=1`` to compare them without that effect.
 """
 
 from __future__ import annotations
