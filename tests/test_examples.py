@@ -14,7 +14,6 @@ from examples import (
     make_figures,
     mnist,
     optimizers,
-    quickstart,
     spirals,
     xor,
 )
@@ -151,8 +150,3 @@ def test_committed_pictures_exist_and_are_small() -> None:
     for name in make_figures.NAMES:
         size = (make_figures.OUT / name).stat().st_size
         assert 0 < size < (1_500_000 if name.endswith(".gif") else 200_000), name
-
-
-def test_quickstart_fast() -> None:
-    result = quickstart.main(spiral_steps=50)
-    assert result["xor"] == 1.0
