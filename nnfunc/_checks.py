@@ -156,9 +156,14 @@ def check_same_structure(net: Net, other: object, name: str) -> Net:
                 f"{name}[{key!r}] has shape {value.shape} but params[{key!r}] "
                 f"has {ref.shape}"
             )
-        arr = value.astype(net.dtype, copy=False)
+        with np.errstate(over="ignore"):  # too large for the dtype: said below
+            arr = value.astype(net.dtype, copy=False)
         if not np.isfinite(arr).all():
-            raise ValueError(f"{name}[{key!r}] has NaN or infinite values")
+            bad = arr is value or not np.isfinite(value).all()
+            what = (
+                "NaN or infinite values" if bad else f"values too large for {arr.dtype}"
+            )
+            raise ValueError(f"{name}[{key!r}] has {what}")
         arrays.append(arr)
     return Net(tuple(arrays[0::2]), tuple(arrays[1::2]), net.dtype)
 
