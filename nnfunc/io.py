@@ -364,6 +364,8 @@ def _check_path(path: object) -> str:
         raise TypeError(f"path must be a text path, got {type(p).__name__} {p!r}")
     if not p:
         raise ValueError("path must not be empty")
+    if "\0" in p:
+        raise ValueError(f"path must not contain a NUL character, got {p!r}")
     return p
 
 
