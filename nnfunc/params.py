@@ -94,7 +94,20 @@ def freeze(arrays: Mapping[str, Any]) -> Params:
         ...
         TypeError: 'mappingproxy' object does not support item assignment
     """
-    return freeze_owned({k: np.array(v, copy=True) for k, v in arrays.items()})
+    if not isinstance(arrays, Mapping):
+        raise TypeError(
+            f"arrays must be a mapping of names to arrays, got {type(arrays).__name__}"
+        )
+    return freeze_owned({k: _copy(v, f"arrays[{k!r}]") for k, v in arrays.items()})
+
+
+def _copy(value: object, name: str) -> Array:
+    """A new array holding ``value``, or a TypeError naming ``name``."""
+    try:
+        out: Array = np.array(value, copy=True)
+    except (ValueError, TypeError) as e:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array: {e}") from None
+    return out
 
 
 def freeze_owned(arrays: dict[str, Array], *, valid: bool = False) -> Params:
@@ -122,7 +135,7 @@ def to_dict(params: Mapping[str, Any]) -> dict[str, Array]:
     """
     if not isinstance(params, Mapping):
         raise TypeError(f"params must be a mapping, got {type(params).__name__}")
-    return {str(k): np.array(v, copy=True) for k, v in params.items()}
+    return {str(k): _copy(v, f"params[{k!r}]") for k, v in params.items()}
 
 
 def init_params(
