@@ -19,7 +19,7 @@ the survivors are scaled up so the expected activation is unchanged
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -114,6 +114,14 @@ def forward_cache(s: Setup, x: Array) -> Cache:
     return Cache(tuple(As), tuple(Hs), tuple(Zs), tuple(Ms))
 
 
+def overflow_error(what: str, dtype: np.dtype[Any]) -> ValueError:
+    """The error for a result that overflowed although every input was finite."""
+    return ValueError(
+        f"{what} overflowed {dtype}: x (or the params, or l2) are too large for "
+        "this network to give finite values; scale the inputs down"
+    )
+
+
 def forward(
     params: Params,
     x: Batch,
@@ -147,8 +155,11 @@ def forward(
     """
     s = setup(params, hidden, output, dropout, training, seed)
     xs = check_x(x, s.net)
-    z = forward_cache(s, xs).z[-1]
-    return OUTPUTS[s.output].f(z)
+    with np.errstate(all="ignore"):  # an overflow is reported below, in words
+        a = OUTPUTS[s.output].f(forward_cache(s, xs).z[-1])
+    if not np.isfinite(a).all():
+        raise overflow_error("the output", s.net.dtype)
+    return a
 
 
 def predict(
@@ -172,7 +183,12 @@ def predict(
         (5,)
     """
     s = setup(params, hidden, output)
-    z = forward_cache(s, check_x(x, s.net)).z[-1]
+    xs = check_x(x, s.net)
+    with np.errstate(all="ignore"):  # an overflow is reported below, in words
+        z = forward_cache(s, xs).z[-1]
+    # +-inf logits still rank (and sign) right, except for identity outputs
+    if (np.isnan(z) if s.output != "identity" else ~np.isfinite(z)).any():
+        raise overflow_error("the output", s.net.dtype)
     if s.output == "softmax":
         labels: Array = np.argmax(z, axis=1).astype(np.int64)
         return labels
