@@ -63,9 +63,10 @@ def xor(n: int = 4, *, noise: float = 0.0, seed: Seed = 0) -> tuple[F64, I64]:
     rng = np.random.default_rng(check_seed(seed))
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     i = np.arange(n) % 4
-    x: F64 = corners[i] + noise * rng.standard_normal((n, 2))
+    with np.errstate(all="ignore"):  # an overflow is reported below, in words
+        x: F64 = corners[i] + noise * rng.standard_normal((n, 2))
     y: I64 = np.array([0, 1, 1, 0], dtype=np.int64)[i]
-    return x, y
+    return _finite_points(x, "noise"), y
 
 
 def spirals(
@@ -89,9 +90,10 @@ def spirals(
     rng = np.random.default_rng(check_seed(seed))
     y = _balanced_labels(n, rng)
     s = rng.uniform(0.0, 1.0, n)
-    theta = 2 * np.pi * turns * s + np.pi * y + noise * rng.standard_normal(n)
-    x: F64 = s[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
-    return x, y
+    with np.errstate(all="ignore"):  # an overflow is reported below, in words
+        theta = 2 * np.pi * turns * s + np.pi * y + noise * rng.standard_normal(n)
+        x: F64 = s[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    return _finite_points(x, "noise or turns"), y
 
 
 def moons(n: int, *, noise: float = 0.1, seed: Seed = 0) -> tuple[F64, I64]:
@@ -115,8 +117,9 @@ def moons(n: int, *, noise: float = 0.1, seed: Seed = 0) -> tuple[F64, I64]:
     upper = np.stack([np.cos(t), np.sin(t)], axis=1)
     lower = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], axis=1)
     x: F64 = np.where(y[:, None] == 0, upper, lower)
-    x = x + noise * rng.standard_normal((n, 2))
-    return x, y
+    with np.errstate(all="ignore"):  # an overflow is reported below, in words
+        x = x + noise * rng.standard_normal((n, 2))
+    return _finite_points(x, "noise"), y
 
 
 def circles(
@@ -141,8 +144,16 @@ def circles(
     t = rng.uniform(0.0, 2 * np.pi, n)
     r = np.where(y == 0, 1.0, factor)
     x: F64 = r[:, None] * np.stack([np.cos(t), np.sin(t)], axis=1)
-    x = x + noise * rng.standard_normal((n, 2))
-    return x, y
+    with np.errstate(all="ignore"):  # an overflow is reported below, in words
+        x = x + noise * rng.standard_normal((n, 2))
+    return _finite_points(x, "noise"), y
+
+
+def _finite_points(x: F64, args: str) -> F64:
+    """``x`` if every coordinate is finite, else a ValueError naming ``args``."""
+    if not np.isfinite(x).all():
+        raise ValueError(f"{args} too large: the points overflow float64")
+    return x
 
 
 # ---------------------------------------------------------------- IDX files
@@ -181,7 +192,10 @@ def _check_path(path: object, arg: str) -> str:
         raise TypeError(
             f"{arg} must be a str or os.PathLike, got {type(path).__name__}"
         )
-    return os.fsdecode(path)
+    name = os.fsdecode(path)
+    if "\0" in name:
+        raise ValueError(f"{arg} must not contain a NUL character, got {name!r}")
+    return name
 
 
 def read_idx(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
@@ -386,7 +400,7 @@ def split(
         >>> len(ya), len(yb), sorted(np.concatenate([xa, xb])[:, 0]) == list(range(10))
         (8, 2, True)
     """
-    xs, ys = np.asarray(x), np.asarray(y)
+    xs, ys = _array(x, "x"), _array(y, "y")
     if xs.ndim == 0 or ys.ndim == 0:
         raise ValueError("x and y must have one row per sample, got a scalar")
     if len(xs) != len(ys):
@@ -406,7 +420,11 @@ def split(
     part_of = np.repeat(parts, _counts(len(ys), fr))
     if stratify:
         y_perm = ys[perm]
-        for c in np.unique(ys):
+        try:
+            classes = np.unique(ys)
+        except TypeError as e:  # objects that do not sort
+            raise TypeError(f"y must hold sortable class labels: {e}") from None
+        for c in classes:
             at = np.flatnonzero(y_perm == c)
             part_of[at] = np.repeat(parts, _counts(len(at), fr))  # ours
     return tuple(
@@ -417,8 +435,16 @@ def split(
 # ---------------------------------------------------------------- scaling
 
 
+def _array(x: object, arg: str) -> npt.NDArray[Any]:
+    """``np.asarray(x)``, with an error naming ``arg`` for ragged lists."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{arg} must be an array: {e}") from None
+
+
 def _real(x: npt.ArrayLike, arg: str) -> npt.NDArray[np.floating[Any]]:
-    a = np.asarray(x)
+    a = _array(x, arg)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"{arg} must be an array of real numbers, got {a.dtype}")
     f = a if a.dtype.kind == "f" else a.astype(np.float64)
@@ -445,8 +471,16 @@ def fit_standardize(
     if len(x) == 0:
         raise ValueError("x_train must have at least one row")
     constant = (x == x[0]).all(axis=0)
-    mean = np.where(constant, x[0], x.mean(axis=0))
-    std = np.where(constant, 1.0, x.std(axis=0)).astype(x.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # retried below if so
+        mu, sd = x.mean(axis=0), x.std(axis=0)
+    if not (np.isfinite(mu).all() and np.isfinite(sd).all()):
+        # Values near the float max: scale each feature by a power of two
+        # (exactly) so that |x| <= 1, and scale the statistics back.
+        top = np.abs(x).max(axis=0)
+        s = np.ldexp(1.0, -np.frexp(top)[1]).astype(x.dtype)
+        mu, sd = (x * s).mean(axis=0) / s, (x * s).std(axis=0) / s
+    mean = np.where(constant, x[0], mu)
+    std = np.where(constant, 1.0, sd).astype(x.dtype)
     return mean, std
 
 
@@ -462,15 +496,27 @@ def standardize(
         >>> standardize([[3.0, 5.0]], *fit_standardize([[1.0, 5.0], [3.0, 5.0]]))
         array([[1., 0.]])
     """
-    a, mu, sigma = _real(x, "x"), np.asarray(mean), np.asarray(std)
+    a, mu, sigma = _real(x, "x"), _array(mean, "mean"), _array(std, "std")
     for arg, s in (("mean", mu), ("std", sigma)):
+        if s.dtype.kind not in "fiub":
+            raise TypeError(f"{arg} must be an array of real numbers, got {s.dtype}")
         if s.shape != a.shape[1:]:
             raise ValueError(
                 f"{arg} has shape {s.shape} but x has features of shape {a.shape[1:]}"
             )
     if not (np.isfinite(mu).all() and np.isfinite(sigma).all() and (sigma > 0).all()):
         raise ValueError("mean must be finite and std finite and positive")
-    out: npt.NDArray[np.floating[Any]] = ((a - mu) / sigma).astype(a.dtype, copy=False)
+    with np.errstate(all="ignore"):  # an overflow is retried, then reported
+        out: npt.NDArray[np.floating[Any]] = ((a - mu) / sigma).astype(
+            a.dtype, copy=False
+        )
+        if not np.isfinite(out).all():  # a - mu overflowed? divide first
+            out = (a / sigma - mu / sigma).astype(a.dtype, copy=False)
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"(x - mean) / std overflows {out.dtype}: x is far outside the range "
+            "that mean and std describe, or std is tiny"
+        )
     return out
 
 
@@ -486,7 +532,7 @@ def one_hot(
         array([[0., 0., 1.],
                [1., 0., 0.]])
     """
-    y = np.asarray(labels)
+    y = _array(labels, "labels")
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers, got dtype {y.dtype}")
     if y.ndim != 1:
@@ -502,10 +548,19 @@ def one_hot(
         raise ValueError(
             f"labels must lie in [0, {k - 1}] for k={k}, got [{y.min()}, {y.max()}]"
         )
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numeric dtype, got {dtype!r}") from None
     if dt.kind not in "fiu":
         raise TypeError(f"dtype must be a numeric dtype, got {dt}")
-    Y = np.zeros((len(y), k), dtype=dt)
+    try:
+        Y = np.zeros((len(y), k), dtype=dt)
+    except (MemoryError, ValueError):  # ValueError: "array is too big"
+        raise ValueError(
+            f"one_hot of {len(y)} labels into k={k} classes does not fit in "
+            "memory; is k (or the largest label) right?"
+        ) from None
     Y[np.arange(len(y)), y] = 1  # Y was just allocated here
     return Y
 
