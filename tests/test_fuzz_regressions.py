@@ -1,0 +1,229 @@
+"""The bugs the fuzz suite found, one small test each, so they stay fixed.
+
+pytest turns warnings into errors, so a case that used to warn fails here
+as it did in the fuzzer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nnfunc as nf
+
+anf: Any = nf  # deliberately ill-typed calls go through this
+
+
+# ------------------------------------------------------------------ metrics
+
+
+def test_float16_labels_do_not_warn() -> None:
+    # 2**53 was compared in float16, where it overflows.
+    y = np.array([0.0, 1.0, 1.0], dtype=np.float16)
+    assert nf.accuracy(y, y) == 1.0
+    assert nf.confusion_matrix(y, y).tolist() == [[1, 0], [0, 2]]
+    precision, _ = nf.precision_recall(y, np.array([0, 1, 0]))
+    assert precision.tolist() == [0.5, 1.0]
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.float64])
+def test_rows_of_zero_labels_are_accepted(dtype: type[np.generic]) -> None:
+    # (n, 0) labels: max() of an empty array raised an unnamed ValueError.
+    empty: np.ndarray[Any, Any] = np.zeros((2, 0), dtype=dtype)
+    assert nf.accuracy(empty, empty) == 1.0
+
+
+# --------------------------------------------------------------------- clip
+
+
+def test_clip_keeps_0d_arrays_as_arrays() -> None:
+    # np.multiply of a 0-d array gives a NumPy scalar, whose flags cannot be set.
+    g = {"a": np.array(3.0, np.float32), "b": np.array([4.0])}
+    out = nf.clip_by_global_norm(g, 1.0)
+    assert isinstance(out["a"], np.ndarray)
+    assert out["a"].dtype == np.float32
+    assert float(out["a"]) == pytest.approx(0.6)
+    assert not out["a"].flags.writeable
+
+
+def test_clip_works_when_the_norm_overflows() -> None:
+    # The norm of two entries of 1.7e308 is above the largest float: the
+    # scale used to be c / inf = 0, which zeroed the gradient.
+    g = {"W1": np.array([1.7e308, 1.7e308]), "b1": np.array(3.0)}
+    out = nf.clip_by_global_norm(g, 1.0)
+    assert out["W1"] == pytest.approx([math.sqrt(0.5)] * 2)
+    assert nf.global_norm(out) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="global norm of grads is larger"):
+        nf.global_norm(g)
+
+
+# ---------------------------------------------------------------- gradcheck
+
+P = nf.init_params([2, 2, 1], seed=0)
+X = np.array([[0.5, -1.0], [1.0, 0.25]])
+Y = np.array([1.0, 0.0])
+G = nf.grads(P, X, Y)
+
+
+def test_check_grads_names_a_loss_fn_that_is_not_callable() -> None:
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        anf.check_grads(3, P, G)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, "low", None])
+def test_check_grads_rejects_a_loss_fn_that_returns_no_finite_float(
+    value: object,
+) -> None:
+    # A NaN loss gave max_error=nan and ok=False; a str gave float()'s error.
+    with pytest.raises((ValueError, TypeError), match=r"loss_fn\(params\)"):
+        anf.check_grads(lambda q: value, P, G)
+
+
+def test_check_grads_rejects_an_h_that_overflows_the_params() -> None:
+    # theta + h * v overflowed with a RuntimeWarning.
+    p = nf.freeze({"W1": np.array([[1e308]]), "b1": np.zeros(1)})
+    g = nf.freeze({"W1": np.ones((1, 1)), "b1": np.ones(1)})
+    with pytest.raises(ValueError, match=r"h=1e\+308 is too large"):
+        nf.check_grads(lambda q: float(q["W1"].sum()), p, g, h=1e308, mode="coordinate")
+
+
+# ------------------------------------------------------------------ softmax
+
+
+@pytest.mark.parametrize("fn", [nf.softmax, nf.log_softmax])
+@pytest.mark.parametrize(
+    ("z", "error", "match"),
+    [
+        (None, TypeError, "z must be an array of real numbers"),
+        ([["a", "b"]], TypeError, "z must be an array of real numbers"),
+        (np.array([1.0, 2.0]), ValueError, r"z must be 2-D"),
+        (np.zeros((2, 0)), ValueError, r"z must be 2-D .* k >= 1"),
+        (np.array([[np.nan, 0.0]]), ValueError, "z has NaN"),
+    ],
+)
+def test_softmax_checks_its_argument(
+    fn: Any, z: object, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        fn(z)
+
+
+def test_softmax_of_float32_extremes_is_exact_and_quiet() -> None:
+    # z - max overflowed float32 to -inf with a RuntimeWarning; e^-inf = 0 is right.
+    z = np.array([[3e38, -3e38]], np.float32)
+    assert nf.softmax(z).tolist() == [[1.0, 0.0]]
+    assert nf.softmax([[1, 1]]).tolist() == [[0.5, 0.5]]  # lists and ints too
+    with pytest.raises(ValueError, match=r"log_softmax\(z\) overflows float32"):
+        nf.log_softmax(z)
+
+
+# ------------------------------------------------------- params, structure
+
+
+@pytest.mark.parametrize("bad", [None, [1, 2], {"W1", "b1"}, 3])
+def test_freeze_names_a_non_mapping(bad: object) -> None:
+    # freeze called .items() on anything: an AttributeError.
+    with pytest.raises(TypeError, match="arrays must be a mapping"):
+        anf.freeze(bad)
+
+
+@pytest.mark.parametrize("fn", [nf.freeze, nf.to_dict])
+def test_freeze_and_to_dict_name_a_ragged_value(fn: Any) -> None:
+    with pytest.raises(TypeError, match=r"\['W1'\] must be an array"):
+        fn({"W1": [[1.0], [1.0, 2.0]]})
+
+
+def test_float64_grads_too_large_for_float32_params_do_not_warn() -> None:
+    # The cast to float32 overflowed with a RuntimeWarning before the check.
+    p = nf.init_params([2, 1], dtype=np.float32)
+    g = {"W1": np.full((2, 1), 1e300), "b1": np.zeros(1)}
+    with pytest.raises(ValueError, match=r"grads\['W1'\] has values too large"):
+        nf.sgd_step(p, g, lr=0.1)
+
+
+# ------------------------------------------------------------------- paths
+
+
+@pytest.mark.parametrize(
+    ("fn", "arg"),
+    [
+        (lambda p: nf.save(p, P), "path"),
+        (nf.load, "path"),
+        (nf.datasets.read_idx, "path"),
+        (nf.datasets.load_mnist, "directory"),
+    ],
+)
+def test_a_nul_in_a_path_is_named(fn: Any, arg: str) -> None:
+    # open() said only "embedded null byte".
+    with pytest.raises(ValueError, match=f"{arg} must not contain a NUL"):
+        fn("bad\0name")
+
+
+# ---------------------------------------------------------------- datasets
+
+
+@pytest.mark.parametrize(
+    ("make", "kw", "arg"),
+    [
+        (nf.datasets.xor, {"noise": 1.7e308}, "noise"),
+        (nf.datasets.moons, {"noise": 1.7e308}, "noise"),
+        (nf.datasets.circles, {"noise": 1.7e308}, "noise"),
+        (nf.datasets.spirals, {"turns": 1.7e308}, "turns"),
+    ],
+)
+def test_generators_name_a_parameter_that_overflows(
+    make: Any, kw: dict[str, float], arg: str
+) -> None:
+    # The points overflowed to inf or NaN with a RuntimeWarning.
+    with pytest.raises(ValueError, match=f"{arg}.* too large"):
+        make(8, **kw)
+
+
+def test_fit_standardize_handles_values_near_the_float_max() -> None:
+    # The variance overflowed: a RuntimeWarning and std = inf.
+    x = np.array([[1e308, 1.0], [-1e308, 3.0], [1.5e308, 5.0]])
+    mean, std = nf.datasets.fit_standardize(x)
+    assert mean == pytest.approx([np.mean(x[:, 0] / 1e308) * 1e308, 3.0])
+    assert std[0] == pytest.approx(np.std(x[:, 0] / 1e308) * 1e308)
+    z = nf.datasets.standardize(x, mean, std)  # x - mean overflows: divided first
+    assert np.isfinite(z).all()
+    assert z.mean(axis=0) == pytest.approx([0.0, 0.0], abs=1e-12)
+    x16 = np.array([[6e4], [-6e4]], dtype=np.float16)
+    assert nf.datasets.fit_standardize(x16)[1].tolist() == [6e4]
+
+
+def test_standardize_checks_mean_and_std() -> None:
+    x = np.ones((2, 1))
+    with pytest.raises(TypeError, match="std must be an array of real numbers"):
+        nf.datasets.standardize(x, [0.0], np.array([1.0], dtype=object))
+    with pytest.raises(TypeError, match="std must be an array"):
+        nf.datasets.standardize(x, [0.0], [[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match=r"\(x - mean\) / std overflows"):
+        nf.datasets.standardize(x, [0.0], [1e-320])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: nf.datasets.one_hot([1], dtype="x"), TypeError, "dtype must be"),
+        (lambda: nf.datasets.one_hot([[1], [1, 2]]), TypeError, "labels must be an"),
+        (lambda: nf.datasets.one_hot([10**12]), ValueError, "does not fit in memory"),
+        (lambda: nf.datasets.fit_standardize([[1], [1, 2]]), TypeError, "x_train"),
+        (lambda: nf.datasets.split([[1], [1, 2]], [0, 1]), TypeError, "x must be an"),
+        (
+            lambda: nf.datasets.split(
+                np.zeros((3, 1)), np.array([1, "a", None], dtype=object), stratify=True
+            ),
+            TypeError,
+            "y must hold sortable class labels",
+        ),
+    ],
+)
+def test_dataset_helpers_name_their_arguments(
+    call: Any, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        call()
