@@ -119,7 +119,7 @@ def exponential_decay(
     r = check_float(decay_rate, "decay_rate", hi=1.0)
     if r == 0.0:
         raise ValueError("decay_rate must be in (0, 1], got 0.0")
-    T = check_int(decay_steps, "decay_steps", lo=1)
+    T = _check_count(decay_steps, "decay_steps", lo=1)
     if not isinstance(staircase, bool):
         raise TypeError(f"staircase must be True or False, got {staircase!r}")
 
@@ -149,7 +149,7 @@ def inverse_time(lr: float, decay_rate: float, decay_steps: int = 1) -> Schedule
     """
     lr0 = check_float(lr, "lr")
     r = check_float(decay_rate, "decay_rate")
-    T = check_int(decay_steps, "decay_steps", lo=1)
+    T = _check_count(decay_steps, "decay_steps", lo=1)
 
     def schedule(step: int) -> float:
         return lr0 / (1.0 + r * _check_step(step) / T)
@@ -192,8 +192,8 @@ def cosine(
         (0.0, 0.5, 1.0, 0.55, 0.1, 0.1)
     """
     lr0 = check_float(lr, "lr")
-    N = check_int(total_steps, "total_steps", lo=1)
-    W = check_int(warmup_steps, "warmup_steps")
+    N = _check_count(total_steps, "total_steps", lo=1)
+    W = _check_count(warmup_steps, "warmup_steps")
     if W > N:
         raise ValueError(f"warmup_steps must be <= total_steps ({N}), got {W}")
     lr_min = check_float(final_lr, "final_lr")
@@ -203,7 +203,7 @@ def cosine(
     def schedule(step: int) -> float:
         t = _check_step(step)
         if t < W:
-            return lr0 * t / W
+            return lr0 * (t / W)  # (lr0 * t could overflow)
         if t >= N:
             return lr_min
         half_cos = 0.5 * (1.0 + math.cos(math.pi * (t - W) / (N - W)))  # 1 -> 0
@@ -213,5 +213,18 @@ def cosine(
     return schedule
 
 
+#: The largest step (or step count) a schedule takes: optimizer states count
+#: steps in an int64, and larger ints would overflow the float arithmetic.
+MAX_STEP = 2**63 - 1
+
+
 def _check_step(step: object) -> int:
-    return check_int(step, "step")
+    return _check_count(step, "step")
+
+
+def _check_count(value: object, name: str, lo: int = 0) -> int:
+    """An int in ``[lo, MAX_STEP]``."""
+    v = check_int(value, name, lo=lo)
+    if v > MAX_STEP:
+        raise ValueError(f"{name} must be <= 2**63 - 1 (an int64 count), got {v}")
+    return v

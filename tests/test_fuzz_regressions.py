@@ -227,3 +227,32 @@ def test_dataset_helpers_name_their_arguments(
 ) -> None:
     with pytest.raises(error, match=match):
         call()
+
+
+# --------------------------------------------------------------- schedules
+
+SCHEDULES = [
+    nf.schedules.constant(0.1),
+    nf.schedules.piecewise([10], [0.1, 0.01]),
+    nf.schedules.exponential_decay(1.0, 0.5, 1),
+    nf.schedules.inverse_time(1.0, 0.5, 1),
+    nf.schedules.cosine(1.0, 100, warmup_steps=10),
+]
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_schedules_take_any_int64_step_and_name_larger_ones(schedule: Any) -> None:
+    # t / T and r * t overflowed float: an OverflowError for a step of 10**400.
+    assert 0.0 <= schedule(2**63 - 1) < math.inf
+    with pytest.raises(ValueError, match="step must be <= 2"):
+        schedule(10**400)
+
+
+def test_schedule_constructors_cap_step_counts() -> None:
+    with pytest.raises(ValueError, match="total_steps must be <= 2"):
+        nf.schedules.cosine(1.0, 10**400)
+    with pytest.raises(ValueError, match="decay_steps must be <= 2"):
+        nf.schedules.inverse_time(1.0, 0.5, 10**400)
+    # lr * t overflowed during a long warm-up: inf from finite arguments
+    s = nf.schedules.cosine(1e300, 2**62, warmup_steps=2**62)
+    assert s(2**61) == pytest.approx(5e299)
