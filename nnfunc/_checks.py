@@ -321,11 +321,14 @@ def check_float(
     """A finite real number in ``[lo, hi]`` (or ``[lo, hi)``), returned as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{arg} must be a real number, got {type(value).__name__}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond the float range
+        v = math.inf
     bad = not math.isfinite(v) or v < lo or v > hi or (hi_open and v >= hi)
     if bad:
         interval = f"[{lo}, {hi}{')' if hi_open else ']'}"
-        raise ValueError(f"{arg} must be finite and in {interval}, got {value!r}")
+        raise ValueError(f"{arg} must be finite and in {interval}, got {value!r:.60}")
     return v
 
 

@@ -256,3 +256,11 @@ def test_schedule_constructors_cap_step_counts() -> None:
     # lr * t overflowed during a long warm-up: inf from finite arguments
     s = nf.schedules.cosine(1e300, 2**62, warmup_steps=2**62)
     assert s(2**61) == pytest.approx(5e299)
+
+
+def test_an_int_beyond_the_float_range_is_a_named_value_error() -> None:
+    # float(10**400) raised OverflowError from every check_float.
+    with pytest.raises(ValueError, match="lr must be finite"):
+        nf.sgd_step(P, G, lr=10**400)
+    with pytest.raises(ValueError, match="noise must be finite"):
+        nf.datasets.xor(4, noise=-(10**400))
