@@ -64,7 +64,8 @@ def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
         scale = c / norm
     else:  # ||g|| = top * ||g / top||, with ||g / top|| finite
         top = max(float(np.abs(g).max(initial=0.0)) for g in gs.values())
-        scale = (c / top) / math.hypot(*(_norm(g / top) for g in gs.values()))
+        rel = (_norm(np.divide(g, top, dtype=np.float64)) for g in gs.values())
+        scale = (c / top) / math.hypot(*rel)
     # asarray: a 0-d array times a float is a NumPy scalar, not an array
     return freeze_owned({k: np.asarray(np.multiply(g, scale)) for k, g in gs.items()})
 

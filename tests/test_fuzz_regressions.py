@@ -264,3 +264,11 @@ def test_an_int_beyond_the_float_range_is_a_named_value_error() -> None:
         nf.sgd_step(P, G, lr=10**400)
     with pytest.raises(ValueError, match="noise must be finite"):
         nf.datasets.xor(4, noise=-(10**400))
+
+
+def test_clip_of_mixed_dtypes_with_an_overflowing_norm_does_not_warn() -> None:
+    # float32 g / 1.8e308 cast the divisor to float32 first: an overflow warning.
+    g = {"a": np.array([1.7e308, 1.7e308]), "b": np.array(2.0, np.float32)}
+    out = nf.clip_by_global_norm(g, 1.0)
+    assert out["a"] == pytest.approx([math.sqrt(0.5)] * 2)
+    assert out["b"].dtype == np.float32
