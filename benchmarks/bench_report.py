@@ -108,6 +108,14 @@ def markdown(run: Run) -> str:
             f"| {name} | {widths} | {c['batch']} | {c['dtype']} | {c['samples']:,}"
             f" | {load} |"
         )
+    busy = [n for n, c in run["configs"].items() if (c.get("foreign_cpu") or 0) > 0.05]
+    if busy:
+        lines += [
+            "",
+            f"**Caution:** other processes kept the CPUs busy during {', '.join(busy)};"
+            " libraries that spin-wait on two threads (PyTorch's OpenMP, OpenBLAS)"
+            " suffer most. Re-run on an idle machine before drawing conclusions.",
+        ]
     sections: list[tuple[str, str, str]] = [
         ("Epoch time / floor epoch time (median; lower is better)", "ratio", ".2f"),
         ("Samples per second (median epoch)", "samples_per_s", ",.0f"),
@@ -166,7 +174,9 @@ def chart(run: Run, path: Path) -> None:
     ax.axhline(1.0, color="black", linewidth=0.8, label="floor (matmuls only)")
     ax.set_yscale("log")
     ax.set_xticks(
-        range(len(configs)), [c["label"] for c in configs.values()], fontsize=7
+        range(len(configs)),
+        [c["label"].replace(": ", "\n").replace(", ", "\n") for c in configs.values()],
+        fontsize=8,
     )
     ax.set_ylabel("epoch time / floor epoch time (log)")
     ax.set_title("One epoch of plain SGD, median of rounds (lower is better)")
