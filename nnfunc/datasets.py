@@ -318,7 +318,7 @@ def load_mnist(
     folder = _check_path(directory, "directory")
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):  # np.dtype({...}) is a ValueError
         raise TypeError(
             f"dtype must be np.float32 or np.float64, got {dtype!r}"
         ) from None
@@ -550,7 +550,7 @@ def one_hot(
         )
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):  # np.dtype({...}) is a ValueError
         raise TypeError(f"dtype must be a numeric dtype, got {dtype!r}") from None
     if dt.kind not in "fiu":
         raise TypeError(f"dtype must be a numeric dtype, got {dt}")

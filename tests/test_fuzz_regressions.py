@@ -272,3 +272,17 @@ def test_clip_of_mixed_dtypes_with_an_overflowing_norm_does_not_warn() -> None:
     out = nf.clip_by_global_norm(g, 1.0)
     assert out["a"] == pytest.approx([math.sqrt(0.5)] * 2)
     assert out["b"].dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: nf.init_params([2, 1], dtype=d),
+        lambda d: nf.datasets.one_hot([0], dtype=d),
+        lambda d: nf.datasets.load_mnist(".", dtype=d),
+    ],
+)
+def test_a_dtype_numpy_rejects_with_a_value_error_is_named(call: Any) -> None:
+    # np.dtype({0: ...}) raises ValueError('entry not a 2- or 3- tuple').
+    with pytest.raises(TypeError, match="dtype must be"):
+        call({0: np.zeros(1)})
