@@ -66,8 +66,7 @@ def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
         top = max(float(np.abs(g).max(initial=0.0)) for g in gs.values())
         rel = (_norm(np.divide(g, top, dtype=np.float64)) for g in gs.values())
         scale = (c / top) / math.hypot(*rel)
-    # asarray: a 0-d array times a float is a NumPy scalar, not an array
-    return freeze_owned({k: np.asarray(np.multiply(g, scale)) for k, g in gs.items()})
+    return freeze_owned({k: _scaled(g, scale) for k, g in gs.items()})
 
 
 def _check_grads(grads: object) -> Mapping[str, Array]:
@@ -85,10 +84,31 @@ def _check_grads(grads: object) -> Mapping[str, Array]:
 
 
 def _norm(g: Array) -> float:
-    """``||g||``, rescaled by ``max |g|`` when the plain sum of squares overflows."""
-    with np.errstate(over="ignore"):
+    """``||g||``, exact to rounding for every finite ``g``.
+
+    The plain sum of squares is used unless it would overflow, or lose small
+    squares to underflow, or ``g`` is float16 (whose sums round coarsely);
+    then ``||g / max |g| ||`` is taken in float64 and scaled back.
+    """
+    with np.errstate(over="ignore", under="ignore"):
         sq = float(np.vdot(g, g))
-    if math.isfinite(sq):
+    info = np.finfo(g.dtype)
+    floor = g.size * float(info.tiny) / float(info.eps)  # below: underflow shows
+    if g.dtype.itemsize >= 4 and math.isfinite(sq) and sq >= floor:
         return math.sqrt(sq)
-    top = float(np.abs(g).max())
-    return top * math.sqrt(float(np.vdot(g / top, g / top)))
+    top = float(np.abs(g).max(initial=0.0))
+    if top == 0.0:
+        return 0.0
+    r = np.divide(g, top, dtype=np.float64)
+    return top * math.sqrt(float(np.vdot(r, r)))
+
+
+def _scaled(g: Array, scale: float) -> Array:
+    """``g * scale`` in ``g``'s dtype.
+
+    float16 multiplies in float32, where a small ``scale`` does not round to
+    0 first.
+    """
+    product = np.multiply(g, scale, dtype=np.promote_types(g.dtype, np.float32))
+    # asarray: a 0-d array times a float is a NumPy scalar, not an array
+    return np.asarray(product).astype(g.dtype, copy=False)

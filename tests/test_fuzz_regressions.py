@@ -286,3 +286,17 @@ def test_a_dtype_numpy_rejects_with_a_value_error_is_named(call: Any) -> None:
     # np.dtype({0: ...}) raises ValueError('entry not a 2- or 3- tuple').
     with pytest.raises(TypeError, match="dtype must be"):
         call({0: np.zeros(1)})
+
+
+def test_global_norm_keeps_tiny_float32_gradients() -> None:
+    # (1e-30)**2 underflowed float32: the norm was 0.0.
+    g = {"a": np.array([1e-30, 0.0], np.float32)}
+    assert nf.global_norm(g) == pytest.approx(1e-30, rel=1e-6)
+
+
+def test_clip_of_float16_does_not_round_the_scale_to_zero() -> None:
+    # scale = 1e-3 / 65504 is below float16's smallest number: the result was 0.
+    g = {"a": np.array([65504.0], np.float16)}
+    out = nf.clip_by_global_norm(g, 1e-3)
+    assert out["a"].dtype == np.float16
+    assert float(out["a"][0]) == pytest.approx(1e-3, rel=1e-3)
