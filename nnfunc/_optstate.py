@@ -126,12 +126,12 @@ def finite_step(kernel: Callable[[], tuple[Params, T]]) -> tuple[Params, T]:
     an error instead of a warning, and the new params are then known valid.
     """
     try:
-        with np.errstate(over="raise", invalid="raise"):
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
             out = kernel()
-    except FloatingPointError as e:
+    except FloatingPointError as e:  # divide: an eps that rounds to 0 in float32
         raise ValueError(
             f"the step overflowed ({e}): the new params would not be finite; "
-            "use a smaller lr"
+            "use a smaller lr (or an eps that float32 can hold, >= 1e-38)"
         ) from None
     remember(out[0])
     return out

@@ -300,3 +300,11 @@ def test_clip_of_float16_does_not_round_the_scale_to_zero() -> None:
     out = nf.clip_by_global_norm(g, 1e-3)
     assert out["a"].dtype == np.float16
     assert float(out["a"][0]) == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_an_eps_that_rounds_to_zero_in_float32_is_an_error_not_a_warning() -> None:
+    # eps=1e-300 is 0 in float32; with v = 0 the step divided by zero.
+    p = nf.init_params([1, 1], dtype=np.float32)
+    g = nf.freeze({"W1": np.full((1, 1), 1e-45, np.float32), "b1": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"divide by zero.*eps"):
+        nf.rmsprop_step(p, g, nf.rmsprop_init(p), lr=0.1, eps=1e-300)
