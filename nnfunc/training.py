@@ -195,7 +195,7 @@ def train(
         restore_best=restore_best, opt_state=opt_state, callback=callback,
         verbose=verbose, drop_last=drop_last,
     )  # fmt: skip
-    result = best = TrainResult(*pair, ())
+    result = best = TrainResult(pair[0], T.with_epoch(pair[1], o.first), ())
     best_loss, wait = np.inf, 0
     try:
         for epoch in range(o.first, o.last):
