@@ -131,7 +131,7 @@ def batches(
         >>> [len(yb) for _, yb in batches(x, y, batch_size=2, seed=0, drop_last=True)]
         [2, 2]
     """
-    xs, ys = np.asarray(x), np.asarray(y)
+    xs, ys = _array(x, "x"), _array(y, "y")
     n = _length(xs, "x")
     if _length(ys, "y") != n:
         raise ValueError(f"x has {n} samples but y has {ys.shape[0]}; expected equal")
@@ -151,6 +151,14 @@ def n_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
     """
     n, b = operator.index(n), operator.index(batch_size)
     return n // b if drop_last else -(-n // b)
+
+
+def _array(a: object, name: str) -> npt.NDArray[Any]:
+    """``np.asarray(a)``, with an error naming ``name`` for ragged lists."""
+    try:
+        return np.asarray(a)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{name} must be an array: {e}") from None
 
 
 def _length(a: npt.NDArray[Any], name: str) -> int:

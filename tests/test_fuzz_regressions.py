@@ -308,3 +308,9 @@ def test_an_eps_that_rounds_to_zero_in_float32_is_an_error_not_a_warning() -> No
     g = nf.freeze({"W1": np.full((1, 1), 1e-45, np.float32), "b1": np.zeros(1)})
     with pytest.raises(ValueError, match=r"divide by zero.*eps"):
         nf.rmsprop_step(p, g, nf.rmsprop_init(p), lr=0.1, eps=1e-300)
+
+
+def test_batches_names_a_ragged_argument() -> None:
+    # np.asarray's own ValueError named neither x nor y.
+    with pytest.raises(TypeError, match="y must be an array"):
+        list(nf.batches(np.zeros((2, 1)), [[1.0], [1.0, 2.0]], batch_size=1, seed=0))
