@@ -152,19 +152,23 @@ def sgd_epoch(
 ) -> tuple[Pair, float]:
     """One epoch of plain SGD, fused: ``theta -= eta * grad`` in place.
 
-    The step folds the learning rate into the small error matrix (see
-    ``backward``'s ``scale``), so the new gradient arrays already hold
-    ``eta * grad``, and subtracts them in place from working copies of the
-    params that this function allocated: nothing else ever sees them until
-    they are frozen at the end of the epoch. The same batches and seeds as
-    ``run_epoch``. ``careful`` keeps a frozen copy of every step, to name the
-    first bad step of a run that diverged (the fast path raises ``_Retrace``
-    instead) and to hand back the last finite state.
+    The params live in one flat working buffer ``theta`` that this function
+    allocated (a copy; nothing else sees it until it is frozen, copied, at
+    the end of the epoch), with ``W1, b1, ...`` as views into it. Each step
+    folds the learning rate into the small error matrix (``backward``'s
+    ``scale``), has ``backward`` write ``eta * grad`` into a second buffer of
+    the same layout, and subtracts it in one call. The same batches and
+    seeds as ``run_epoch``. ``careful`` keeps a frozen copy after every step,
+    to name the first bad step of a run that diverged and hand back the last
+    finite state (the fast path raises ``_Retrace`` instead).
     """
     params, state = pair
-    Ws = [np.array(params[k]) for k in plan.W_keys]  # working copies, ours
-    bs = [np.array(params[k]) for k in plan.b_keys]
-    net = Net(tuple(Ws), tuple(bs), plan.dtype)
+    keys = [k for wb in zip(plan.W_keys, plan.b_keys, strict=True) for k in wb]
+    theta, p = _buffer([params[k] for k in keys], keys)  # working copy, ours
+    grad, g = _buffer([params[k] for k in keys], keys)  # written by backward
+    net = Net(
+        tuple(p[k] for k in plan.W_keys), tuple(p[k] for k in plan.b_keys), plan.dtype
+    )
     s = Setup(net, plan.acts, plan.output, plan.rate, None)
     n, size, count = plan.x.shape[0], plan.batch_size, int(state["count"])
     steps = n // size if plan.drop_last else -(-n // size)
@@ -182,21 +186,18 @@ def sgd_epoch(
                 if not careful:
                     raise _Retrace
                 raise _fault(pair, prev, cur, step, steps)
-            g = backward(s, cache, Yb, plan.l2, scale=step_lr(lr, count))
-            for k, W in zip(plan.W_keys, Ws, strict=True):
-                W -= g[k]  # W is this function's working copy
-            for k, b in zip(plan.b_keys, bs, strict=True):
-                b -= g[k]
+            backward(s, cache, Yb, plan.l2, scale=step_lr(lr, count), out=g)
+            theta -= grad  # both buffers are this function's own
             count += 1
             total += value * idx.shape[0]
             seen += idx.shape[0]
             if careful:
-                prev, cur = cur, _frozen_copy(plan, Ws, bs, count)
+                prev, cur = cur, _frozen(p, keys, count)
     except KeyboardInterrupt as e:
         # A half-applied in-place step is not a state: hand back the epoch's
         # start (resuming from it replays this epoch's batches exactly).
         raise Halt("interrupt", pair, None, steps) from e
-    out = _frozen_copy(plan, Ws, bs, count)
+    out = _frozen(p, keys, count)
     if not all_finite(out[0]):
         if not careful:
             raise _Retrace
@@ -204,11 +205,19 @@ def sgd_epoch(
     return out, total / seen
 
 
-def _frozen_copy(plan: Plan, Ws: list[Array], bs: list[Array], count: int) -> Pair:
-    """Frozen copies of the working params (in key order) and an SGD state."""
-    arrays: dict[str, Array] = {}
-    for kW, W, kb, b in zip(plan.W_keys, Ws, plan.b_keys, bs, strict=True):
-        arrays[kW], arrays[kb] = W.copy(), b.copy()
+def _buffer(arrays: list[Array], keys: list[str]) -> tuple[Array, dict[str, Array]]:
+    """A new flat buffer holding copies of ``arrays``, and its views by key."""
+    flat = np.concatenate([a.ravel() for a in arrays])
+    views, start = {}, 0
+    for k, a in zip(keys, arrays, strict=True):
+        views[k] = flat[start : start + a.size].reshape(a.shape)
+        start += a.size
+    return flat, views
+
+
+def _frozen(p: dict[str, Array], keys: list[str], count: int) -> Pair:
+    """Frozen copies of the working params, and the SGD state after ``count``."""
+    _, arrays = _buffer([p[k] for k in keys], keys)
     return freeze_owned(arrays), new_state(count, {})
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from nnfunc._checks import check_float, check_x, check_y, param_keys
 from nnfunc._types import Array, Batch, Grads, Hidden, OutputName, Params, Seed, Targets
-from nnfunc.forward import Cache, Setup, forward_cache, setup
+from nnfunc.forward import Cache, Setup, forward_cache, overflow_error, setup
 from nnfunc.losses import OUTPUTS
 from nnfunc.params import freeze_owned
 
@@ -60,13 +60,20 @@ def loss_value(s: Setup, z_L: Array, Y: Array, l2: float) -> float:
 
 
 def backward(
-    s: Setup, cache: Cache, Y: Array, l2: float, scale: float = 1.0
+    s: Setup,
+    cache: Cache,
+    Y: Array,
+    l2: float,
+    scale: float = 1.0,
+    out: dict[str, Array] | None = None,
 ) -> dict[str, Array]:
     """The four equations, from the output layer down: ``scale * dL/dparams``.
 
     ``scale`` multiplies the small error matrix ``delta`` instead of the
     gradients (``a.T @ (scale * delta) == scale * (a.T @ delta)``), so a
-    training step can fold the learning rate in for free.
+    training step can fold the learning rate in for free. ``out``, if
+    given, holds arrays of the params' keys and shapes that the caller
+    allocated, to write the gradients into; otherwise they are new.
     """
     L = len(s.net.Ws)
     batch = Y.shape[0]
@@ -76,12 +83,14 @@ def backward(
     delta -= Y  # delta was just allocated by the output activation
     delta *= delta.dtype.type(scale / batch)
     for l in range(L, 0, -1):
-        W = s.net.Ws[l - 1]
-        dW = cache.a[l - 1].T @ delta  # BP4
+        W, a = s.net.Ws[l - 1], cache.a[l - 1]
+        kW, kb = f"W{l}", f"b{l}"
+        # BP4 and BP3: dW = a^(l-1).T @ delta, db = delta.sum(axis=0)
+        dW = a.T @ delta if out is None else np.matmul(a.T, delta, out=out[kW])
         if l2:
-            dW += (scale * l2) * W  # dW was just allocated by the product
-        g[f"W{l}"] = dW
-        g[f"b{l}"] = np.add.reduce(delta, axis=0)  # BP3: delta.sum(axis=0)
+            dW += (scale * l2) * W  # dW is new, or the caller's own buffer
+        g[kW] = dW
+        g[kb] = np.add.reduce(delta, axis=0, out=None if out is None else out[kb])
         if l > 1:
             delta = delta @ W.T  # BP2, first factor; a new array
             delta *= s.acts[l - 2].df(cache.z[l - 2], cache.h[l - 2])
@@ -129,8 +138,11 @@ def loss_and_grads(
     s, xs, Y, penalty = _prepare(
         params, x, y, hidden, output, l2, dropout, training, seed
     )
-    value, g = loss_and_grads_kernel(s, xs, Y, penalty)
-    return value, _freeze_finite(g)
+    with np.errstate(all="ignore"):  # an overflow is reported in words
+        value, g = loss_and_grads_kernel(s, xs, Y, penalty)
+        if not math.isfinite(value):
+            raise overflow_error("the loss", s.net.dtype)
+        return value, _freeze_finite(g)
 
 
 def grads(
@@ -160,7 +172,8 @@ def grads(
     s, xs, Y, penalty = _prepare(
         params, x, y, hidden, output, l2, dropout, training, seed
     )
-    return _freeze_finite(backward(s, forward_cache(s, xs), Y, penalty))
+    with np.errstate(all="ignore"):  # an overflow is reported in words
+        return _freeze_finite(backward(s, forward_cache(s, xs), Y, penalty))
 
 
 def loss(
@@ -193,7 +206,11 @@ def loss(
     s, xs, Y, penalty = _prepare(
         params, x, y, hidden, output, l2, dropout, training, seed
     )
-    return loss_value(s, forward_cache(s, xs).z[-1], Y, penalty)
+    with np.errstate(all="ignore"):  # an overflow is reported below, in words
+        value = loss_value(s, forward_cache(s, xs).z[-1], Y, penalty)
+    if not math.isfinite(value):
+        raise overflow_error("the loss", s.net.dtype)
+    return value
 
 
 def _prepare(
