@@ -376,7 +376,8 @@ def all_finite(a: np.ndarray[Any, Any]) -> bool:
     """
     if a.dtype.kind != "f" or a.size == 0:
         return True
-    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
+    lo, hi = np.minimum.reduce(a, axis=None), np.maximum.reduce(a, axis=None)
+    return bool(np.isfinite(lo) and np.isfinite(hi))
 
 
 def _cast_finite(arr: Array, dtype: np.dtype[Any], name: str) -> Array:

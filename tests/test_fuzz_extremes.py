@@ -47,13 +47,16 @@ def finite_or_overflow(f: Any) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("dtype", "output", "z"), list(itertools.product(DTYPES, OUTPUTS, LOGITS))
+    ("dtype", "output", "z"),
+    [  # only logits that are finite in the dtype
+        (dtype, output, z)
+        for dtype, output, z in itertools.product(DTYPES, OUTPUTS, LOGITS)
+        if z <= float(np.finfo(dtype).max)
+    ],
 )
 def test_logits_near_overflow(
     dtype: type[np.floating[Any]], output: nf.OutputName, z: float
 ) -> None:
-    if z > float(np.finfo(dtype).max):
-        pytest.skip("not a finite logit of this dtype")
     p, x, y = one_layer(z, dtype), np.ones((1, 1)), targets(output)
     kw: dict[str, Any] = {"output": output}
     a = finite_or_overflow(lambda: nf.forward(p, x, **kw))
