@@ -473,12 +473,20 @@ def fit_standardize(
     constant = (x == x[0]).all(axis=0)
     with np.errstate(over="ignore", invalid="ignore"):  # retried below if so
         mu, sd = x.mean(axis=0), x.std(axis=0)
-    if not (np.isfinite(mu).all() and np.isfinite(sd).all()):
-        # Values near the float max: scale each feature by a power of two
-        # (exactly) so that |x| <= 1, and scale the statistics back.
-        top = np.abs(x).max(axis=0)
-        s = np.ldexp(1.0, -np.frexp(top)[1]).astype(x.dtype)
-        mu, sd = (x * s).mean(axis=0) / s, (x * s).std(axis=0) / s
+    finite = np.isfinite(mu).all() and np.isfinite(sd).all()
+    if not finite or ((sd == 0) & ~constant).any():
+        # Values near the float max (squares overflow) or min (squares
+        # underflow to a std of 0): scale each feature by a power of two, in
+        # float64, so that max |x| is about 1, and scale the results back.
+        top = np.abs(x).max(axis=0).astype(np.float64)
+        s = np.ldexp(1.0, np.minimum(-np.frexp(top)[1], 1000))  # 2**1000 at most
+        x64 = x.astype(np.float64) * s
+        mu = (x64.mean(axis=0) / s).astype(x.dtype)
+        sd = (x64.std(axis=0) / s).astype(x.dtype)
+        # a spread below the dtype's smallest number: keep std > 0 anyway
+        sd = np.where(
+            constant, sd, np.maximum(sd, np.finfo(x.dtype).smallest_subnormal)
+        )
     mean = np.where(constant, x[0], mu)
     std = np.where(constant, 1.0, sd).astype(x.dtype)
     return mean, std

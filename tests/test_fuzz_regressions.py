@@ -314,3 +314,17 @@ def test_batches_names_a_ragged_argument() -> None:
     # np.asarray's own ValueError named neither x nor y.
     with pytest.raises(TypeError, match="y must be an array"):
         list(nf.batches(np.zeros((2, 1)), [[1.0], [1.0, 2.0]], batch_size=1, seed=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_standardize_of_tiny_values_gives_a_positive_std(dtype: Any) -> None:
+    # (1.8e-295)**2 underflowed: std = 0 for a feature that is not constant.
+    tiny = float(np.finfo(dtype).tiny)
+    x = np.array([[tiny * 100, 1.0], [0.0, 2.0]], dtype=dtype)
+    mean, std = nf.datasets.fit_standardize(x)
+    assert std[0] == pytest.approx(tiny * 50, rel=1e-3)
+    assert mean.dtype == std.dtype == dtype
+    z = nf.datasets.standardize(x, mean, std)
+    assert z[:, 0].tolist() == pytest.approx([1.0, -1.0], rel=1e-3)
+    sub = np.array([[np.finfo(dtype).smallest_subnormal], [0.0]], dtype=dtype)
+    assert (nf.datasets.fit_standardize(sub)[1] > 0).all()
