@@ -17,11 +17,13 @@ profiles run 100 per function, ``HYPOTHESIS_PROFILE=thorough`` 1000. Set
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import math
 import os
 import pathlib
 import re
+import shutil
 import tempfile
 import time
 import types
@@ -190,10 +192,14 @@ def rarely(draw: st.DrawFn, p: float) -> bool:
     return not fs.MODE.strict and draw(st.integers(0, n - 1)) == n // 2
 
 
-def maybe(draw: st.DrawFn, value: Any, p: float = 0.1) -> Any:
-    """``value``, or (unless strict) with probability ``p`` anything at all."""
+def maybe(draw: st.DrawFn, value: Any, p: float = 0.1, *, size: bool = False) -> Any:
+    """``value``, or (unless strict) with probability ``p`` anything at all.
+
+    ``size``: the argument is a size or a count, so no huge ints (see
+    ``fs.scalars``).
+    """
     if rarely(draw, p):
-        return draw(fs.hostile())
+        return draw(fs.hostile(huge=not size))
     return value
 
 
@@ -625,7 +631,7 @@ def check_grads_call(draw: st.DrawFn) -> Call:
     }
     for k, s in options.items():
         if draw(st.booleans()):
-            kw[k] = maybe(draw, draw(s), 0.05)
+            kw[k] = maybe(draw, draw(s), 0.05, size=k == "n_directions")
     return corrupt(draw, Call(args, kw, {}))
 
 
@@ -790,6 +796,7 @@ def check_precision_recall(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None
 # ------------------------------------------------------------- save, load
 
 _DIR = pathlib.Path(tempfile.mkdtemp(prefix="nnfunc-fuzz-io-"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 _files = iter(range(10**9))
 
 
@@ -922,7 +929,9 @@ def train_call(draw: st.DrawFn) -> Call:
     )
     kw: dict[str, Any] = {
         "optimizer": maybe(draw, opt, 0.05),
-        "epochs": maybe(draw, draw(st.integers(int(fs.MODE.strict), 3)), 0.05),
+        "epochs": maybe(
+            draw, draw(st.integers(int(fs.MODE.strict), 3)), 0.05, size=True
+        ),
         "output": output,
         "verbose": False,
     }
@@ -957,7 +966,7 @@ def check_train(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
 
 
 def n_arg(draw: st.DrawFn) -> Any:
-    return maybe(draw, draw(st.integers(0, 40)), 0.05)
+    return maybe(draw, draw(st.integers(0, 40)), 0.05, size=True)
 
 
 @st.composite
@@ -1068,7 +1077,7 @@ def one_hot_call(draw: st.DrawFn) -> Call:
         )
     args = [("labels", maybe(draw, y))]
     if draw(st.booleans()):
-        args.append(("k", maybe(draw, draw(st.integers(0, 9)))))
+        args.append(("k", maybe(draw, draw(st.integers(0, 9)), size=True)))
     return corrupt(draw, Call(tuple(args), kw, {}))
 
 
@@ -1445,7 +1454,11 @@ def test_fuzz(name: str) -> None:
             spec.check(out.result, {**named, **call.kwargs}, call.extra)
 
     t0 = time.perf_counter()
-    run()
+    try:
+        run()
+    finally:  # the files the examples wrote
+        shutil.rmtree(_DIR, ignore_errors=True)
+        _DIR.mkdir()
     if path := os.environ.get("NNFUNC_FUZZ_STATS"):
         with open(path, "a") as f:
             print(_stats_line(name, spec, time.perf_counter() - t0), file=f)
