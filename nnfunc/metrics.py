@@ -102,8 +102,9 @@ def confusion_matrix(
     n_classes = top + 1 if k is None else check_int(k, "k", lo=1)
     if n_classes > MAX_CLASSES:
         raise ValueError(
-            f"a confusion matrix of {n_classes} classes is larger than "
-            f"MAX_CLASSES = {MAX_CLASSES}; are these class labels?"
+            f"a confusion matrix of {n_classes} classes (k, or 1 + the largest "
+            f"label) is larger than MAX_CLASSES = {MAX_CLASSES}; are these class "
+            "labels?"
         )
     if k is not None and top >= n_classes:
         raise ValueError(

