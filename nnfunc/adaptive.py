@@ -144,6 +144,10 @@ def _adam(
     t = int(state["count"])
     eta = lr_at(lr, t)
     c1, c2 = 1.0 - b1 ** (t + 1), 1.0 - b2 ** (t + 1)  # bias corrections, t + 1 >= 1
+    # eta / c1 and eta lambda in NumPy: an overflow is flagged (an error in a
+    # public step), where Python floats would give a silent inf.
+    step = float(np.float64(eta) / c1)
+    shrink = float(1.0 - np.float64(eta) * weight_decay)
     new_p, new_s = {}, {}
     for k, p in params.items():
         g = grads[k]
@@ -159,9 +163,9 @@ def _adam(
         np.sqrt(d, out=d)
         d += eps
         np.divide(m, d, out=d)
-        d *= eta / c1
+        d *= step  # eta / c1
         if weight_decay and (decay_biases or k.startswith("W")):
-            new = np.multiply(p, 1.0 - eta * weight_decay)  # (1 - eta lambda) p - d
+            new = np.multiply(p, shrink)  # (1 - eta lambda) p - d
             new -= d
         else:
             new = np.subtract(p, d, out=d)  # p - d, over d

@@ -213,7 +213,7 @@ def _check_sizes(sizes: object) -> tuple[int, ...]:
 def _check_dtype(dtype: object) -> np.dtype[Any]:
     try:
         dt: np.dtype[Any] = np.dtype(dtype)  # type: ignore[call-overload]
-    except (TypeError, ValueError):  # np.dtype({...}) is a ValueError
+    except Exception:  # np.dtype raises TypeError, ValueError, KeyError, ...
         raise TypeError(
             f"dtype must be np.float32 or np.float64, got {dtype!r}"
         ) from None

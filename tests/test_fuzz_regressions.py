@@ -333,3 +333,26 @@ def test_fit_standardize_of_tiny_values_gives_a_positive_std(dtype: Any) -> None
 def test_too_many_classes_names_k() -> None:
     with pytest.raises(ValueError, match=r"4097 classes \(k, or 1 \+ the largest"):
         nf.confusion_matrix([0, 1], [1, 0], k=4097)
+
+
+@pytest.mark.parametrize(
+    ("step", "kw"),
+    [
+        (nf.adamw_step, {"lr": 1e30, "weight_decay": 1e300}),
+        (nf.adam_step, {"lr": 1.7e308, "b1": 0.9}),
+    ],
+)
+def test_adam_scalars_that_overflow_are_an_error_not_inf_params(
+    step: Any, kw: dict[str, float]
+) -> None:
+    # eta * weight_decay and eta / c1 overflowed as Python floats: inf with
+    # no NumPy flag, so the step returned params of +-inf.
+    p = nf.init_params([2, 2], seed=0)
+    g = nf.freeze({"W1": np.ones((2, 2)), "b1": np.ones(2)})
+    with pytest.raises(ValueError, match="the step overflowed"):
+        step(p, g, nf.adam_init(p), **kw)
+
+
+def test_a_dtype_numpy_rejects_with_a_key_error_is_named() -> None:
+    with pytest.raises(TypeError, match="dtype must be"):
+        anf.init_params([1, 1], dtype={-1: np.ones(1)})
