@@ -31,23 +31,20 @@ any file that is not a valid checkpoint raises ``CheckpointError`` (a
 
 from __future__ import annotations
 
-import ast
-import contextlib
 import json
-import math
 import os
 import re
-import secrets
 import struct
 import zipfile
 from collections import Counter
 from collections.abc import Mapping
-from typing import IO, Any, Literal, NamedTuple, NoReturn
+from typing import IO, Any, NamedTuple, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 
 from nnfunc._checks import check_hidden, check_output, check_params
+from nnfunc._npz import Invalid, read_npy, write_atomic
 from nnfunc._types import Hidden, OptState, OutputName, Params
 from nnfunc.params import freeze_owned
 
@@ -58,9 +55,6 @@ SUPPORTED_VERSIONS = (1,)
 _FIELDS = ["dtype", "format", "hidden", "meta", "opt_state", "output"]
 _FIELDS += ["params", "sizes", "version"]  # sorted
 _STATE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
-_DESCR = re.compile(r"[<>|][fiu][1248]\Z")  # plain numbers only, never objects
-_NPY_MAGIC = b"\x93NUMPY\x01\x00"
-_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member times: same inputs, same bytes
 #: What a corrupt archive can raise from zipfile, struct, json and bytes.
 _CORRUPT: tuple[type[BaseException], ...] = (
     *(zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError),
@@ -83,10 +77,6 @@ class Checkpoint(NamedTuple):
     meta: Any
     sizes: tuple[int, ...]
     dtype: np.dtype[Any]
-
-
-class _Invalid(Exception):
-    """A problem with the file's content; ``load`` adds the path."""
 
 
 def save(
@@ -155,7 +145,7 @@ def save(
     }
     members.update((f"params/{k}", a) for k, a in net.items())
     members.update((f"opt_state/{k}", a) for k, a in (state or {}).items())
-    _write_atomic(target, members)
+    write_atomic(target, members)
 
 
 def load(path: str | os.PathLike[str]) -> Checkpoint:
@@ -190,7 +180,7 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
     with open(target, "rb") as f:
         try:
             return _read(f)
-        except _Invalid as e:
+        except Invalid as e:
             msg = str(e)
         except _CORRUPT as e:
             msg = f"the archive is corrupt or truncated ({type(e).__name__}: {e})"
@@ -200,9 +190,9 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
 def _read(f: IO[bytes]) -> Checkpoint:
     start = f.read(4)
     if not start:
-        raise _Invalid("the file is empty")
+        raise Invalid("the file is empty")
     if not start.startswith(b"PK"):
-        raise _Invalid("not an .npz (zip) archive")
+        raise Invalid("not an .npz (zip) archive")
     f.seek(0)
     with zipfile.ZipFile(f) as zf:
         infos = {i.filename: i for i in zf.infolist()}
@@ -210,25 +200,25 @@ def _read(f: IO[bytes]) -> Checkpoint:
             n for n, c in Counter(i.filename for i in zf.infolist()).items() if c > 1
         ]
         if dups:
-            raise _Invalid(f"duplicate members {_names(dups)}")
+            raise Invalid(f"duplicate members {_names(dups)}")
         if "header.npy" not in infos:
-            raise _Invalid(f"no header.npy member; members are {_names(infos)}")
-        header = _parse_header(_read_npy(zf, infos["header.npy"]))
+            raise Invalid(f"no header.npy member; members are {_names(infos)}")
+        header = _parse_header(read_npy(zf, infos["header.npy"]))
         prefixed = [f"params/{k}" for k in header["params"]]
         prefixed += [f"opt_state/{k}" for k in header["opt_state"] or []]
         expected = {f"{k}.npy" for k in prefixed} | {"header.npy"}
         if missing := expected - infos.keys():
-            raise _Invalid(f"members {_names(missing)} are declared but missing")
+            raise Invalid(f"members {_names(missing)} are declared but missing")
         if extra := infos.keys() - expected:
-            raise _Invalid(f"members {_names(extra)} are not declared in the header")
-        arrays = {k: _read_npy(zf, infos[f"{k}.npy"]) for k in prefixed}
+            raise Invalid(f"members {_names(extra)} are not declared in the header")
+        arrays = {k: read_npy(zf, infos[f"{k}.npy"]) for k in prefixed}
     params = {k: arrays[f"params/{k}"] for k in header["params"]}
     try:
         net = check_params(params)
     except (TypeError, ValueError) as e:
-        raise _Invalid(str(e)) from None
+        raise Invalid(str(e)) from None
     if net.dtype.name != header["dtype"] or list(net.sizes) != header["sizes"]:
-        raise _Invalid(
+        raise Invalid(
             f"header says {header['dtype']} {header['sizes']} but the params are "
             f"{net.dtype} {list(net.sizes)}"
         )
@@ -239,7 +229,7 @@ def _read(f: IO[bytes]) -> Checkpoint:
         try:
             _check_state(state, net.dtype)
         except (TypeError, ValueError) as e:
-            raise _Invalid(str(e)) from None
+            raise Invalid(str(e)) from None
     hidden, output = header["hidden"], header["output"]
     try:
         if hidden is not None:
@@ -248,7 +238,7 @@ def _read(f: IO[bytes]) -> Checkpoint:
         if output is not None:
             output = check_output(output, net.sizes[-1])
     except (TypeError, ValueError) as e:
-        raise _Invalid(f"header: {e}") from None
+        raise Invalid(f"header: {e}") from None
     return Checkpoint(
         params=freeze_owned(params),  # arrays _read_npy just allocated
         opt_state=None if state is None else freeze_owned(state),
@@ -260,69 +250,26 @@ def _read(f: IO[bytes]) -> Checkpoint:
     )
 
 
-def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> npt.NDArray[Any]:
-    """Parse one member as a numeric ``.npy`` 1.0 array, without pickle.
-
-    Only ``STORED`` members are read, so memory stays bounded by the file size.
-    """
-    name = info.filename
-    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
-        raise _Invalid(f"member {name!r} is compressed or encrypted")
-    data = zf.read(info)
-    if data[:8] != _NPY_MAGIC:
-        raise _Invalid(f"member {name!r} is not a .npy array (format 1.0)")
-    offset = 10 + int.from_bytes(data[8:10], "little")
-    try:
-        d = ast.literal_eval(data[10:offset].decode("latin1"))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise _Invalid(f"member {name!r} has an unreadable .npy header") from None
-    if not isinstance(d, dict) or d.keys() != {"descr", "fortran_order", "shape"}:
-        d = {"descr": None, "fortran_order": None, "shape": None}
-    descr, fortran, shape = d["descr"], d["fortran_order"], d["shape"]
-    if not (
-        isinstance(descr, str)
-        and _DESCR.match(descr)
-        and isinstance(fortran, bool)
-        and isinstance(shape, tuple)
-        and all(type(n) is int and n >= 0 for n in shape)
-    ):
-        raise _Invalid(
-            f"member {name!r} is not a plain numeric .npy array (dtype {descr!r}, "
-            f"shape {shape!r}); a checkpoint never holds Python objects"
-        )
-    dtype = np.dtype(descr)
-    count, nbytes = math.prod(shape), math.prod(shape) * dtype.itemsize
-    if len(data) - offset != nbytes:
-        raise _Invalid(
-            f"member {name!r} holds {len(data) - offset} data bytes but its "
-            f"header says {dtype} {shape} ({nbytes} bytes)"
-        )
-    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
-    order: Literal["C", "F"] = "F" if fortran else "C"
-    out: npt.NDArray[Any] = flat.reshape(shape, order=order).copy(order="K")
-    return out
-
-
 def _parse_header(raw: npt.NDArray[Any]) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise _Invalid(f"header.npy must be 1-D uint8, got {raw.dtype} {raw.shape}")
+        raise Invalid(f"header.npy must be 1-D uint8, got {raw.dtype} {raw.shape}")
     try:
         h = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError) as e:
-        raise _Invalid(f"header is not valid UTF-8 JSON ({e})") from None
+        raise Invalid(f"header is not valid UTF-8 JSON ({e})") from None
     if not isinstance(h, dict) or h.get("format") != FORMAT:
         got = h.get("format") if isinstance(h, dict) else type(h).__name__
-        raise _Invalid(f"header format is {got!r}, expected {FORMAT!r}")
+        raise Invalid(f"header format is {got!r}, expected {FORMAT!r}")
     v = h.get("version")
     if type(v) is int and v > VERSION:
-        raise _Invalid(
+        raise Invalid(
             f"checkpoint format version {v} was written by a newer nnfunc; this "
             f"one reads versions {list(SUPPORTED_VERSIONS)}: upgrade nnfunc"
         )
     if type(v) is not int or v not in SUPPORTED_VERSIONS:
-        raise _Invalid(f"unsupported checkpoint format version {v!r}")
+        raise Invalid(f"unsupported checkpoint format version {v!r}")
     if sorted(h) != _FIELDS:
-        raise _Invalid(f"header fields are {sorted(h)}, expected {_FIELDS}")
+        raise Invalid(f"header fields are {sorted(h)}, expected {_FIELDS}")
     state_keys = h["opt_state"]
     if (
         h["dtype"] not in ("float32", "float64")
@@ -331,9 +278,9 @@ def _parse_header(raw: npt.NDArray[Any]) -> dict[str, Any]:
         or not isinstance(h["sizes"], list)
         or not all(type(n) is int for n in h["sizes"])
     ):
-        raise _Invalid("header has a bad dtype, sizes, params or opt_state field")
+        raise Invalid("header has a bad dtype, sizes, params or opt_state field")
     if state_keys is not None and not all(map(_STATE_KEY.match, state_keys)):
-        raise _Invalid(f"header has bad opt_state keys {state_keys!r}")
+        raise Invalid(f"header has bad opt_state keys {state_keys!r}")
     return h
 
 
@@ -420,40 +367,6 @@ def _check_meta(meta: object) -> Any:
             f"dict keys; got {meta!r}"
         )
     return meta
-
-
-def _write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
-    """Write a temp file beside ``target``, fsync it, rename it over ``target``."""
-    directory, name = os.path.split(os.path.abspath(target))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"path {target!r}: directory {directory!r} does not exist"
-        )
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    tmp = os.path.join(directory, f".{name[:200]}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, flags, 0o666)  # mode 0o666 minus umask, like open()
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
-                for key, a in members.items():
-                    info = zipfile.ZipInfo(f"{key}.npy", date_time=_EPOCH)
-                    info.external_attr = 0o644 << 16
-                    with zf.open(info, "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, a, (1, 0), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        with contextlib.suppress(OSError):
-            dfd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
 
 
 __all__ = [

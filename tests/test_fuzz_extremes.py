@@ -16,7 +16,7 @@ import pytest
 
 import nnfunc as nf
 
-DTYPES = (np.float32, np.float64)
+DTYPES: tuple[type[np.floating[Any]], ...] = (np.float32, np.float64)
 OUTPUTS: tuple[nf.OutputName, ...] = get_args(nf.OutputName)
 HIDDEN: tuple[nf.ActivationName, ...] = get_args(nf.ActivationName)
 LOGITS = (80.0, 700.0, 1e4, 3e38, 1e300)

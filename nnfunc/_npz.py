@@ -1,0 +1,108 @@
+"""The bytes under ``nnfunc.io``: a strict ``.npy`` reader, an atomic writer.
+
+``read_npy`` parses an archive member as a plain numeric ``.npy`` 1.0 array
+by hand, so nothing in a file can ever be unpickled or executed. The writer
+puts a whole archive in a temporary file beside the target, ``fsync``-s it
+and renames it over the target with ``os.replace``: a reader sees the old
+file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import math
+import os
+import re
+import secrets
+import zipfile
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+_DESCR = re.compile(r"[<>|][fiu][1248]\Z")  # plain numbers only, never objects
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member times: same inputs, same bytes
+
+
+class Invalid(Exception):
+    """A problem with the file's content; ``load`` adds the path."""
+
+
+def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> npt.NDArray[Any]:
+    """Parse one member as a numeric ``.npy`` 1.0 array, without pickle.
+
+    Only ``STORED`` members are read, so memory stays bounded by the file size.
+    """
+    name = info.filename
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        raise Invalid(f"member {name!r} is compressed or encrypted")
+    data = zf.read(info)
+    if data[:8] != _NPY_MAGIC:
+        raise Invalid(f"member {name!r} is not a .npy array (format 1.0)")
+    offset = 10 + int.from_bytes(data[8:10], "little")
+    try:
+        d = ast.literal_eval(data[10:offset].decode("latin1"))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise Invalid(f"member {name!r} has an unreadable .npy header") from None
+    if not isinstance(d, dict) or d.keys() != {"descr", "fortran_order", "shape"}:
+        d = {"descr": None, "fortran_order": None, "shape": None}
+    descr, fortran, shape = d["descr"], d["fortran_order"], d["shape"]
+    if not (
+        isinstance(descr, str)
+        and _DESCR.match(descr)
+        and isinstance(fortran, bool)
+        and isinstance(shape, tuple)
+        and all(type(n) is int and n >= 0 for n in shape)
+    ):
+        raise Invalid(
+            f"member {name!r} is not a plain numeric .npy array (dtype {descr!r}, "
+            f"shape {shape!r}); a checkpoint never holds Python objects"
+        )
+    dtype = np.dtype(descr)
+    count, nbytes = math.prod(shape), math.prod(shape) * dtype.itemsize
+    if len(data) - offset != nbytes:
+        raise Invalid(
+            f"member {name!r} holds {len(data) - offset} data bytes but its "
+            f"header says {dtype} {shape} ({nbytes} bytes)"
+        )
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    order: Literal["C", "F"] = "F" if fortran else "C"
+    out: npt.NDArray[Any] = flat.reshape(shape, order=order).copy(order="K")
+    return out
+
+
+def write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
+    """Write a temp file beside ``target``, fsync it, rename it over ``target``."""
+    directory, name = os.path.split(os.path.abspath(target))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"path {target!r}: directory {directory!r} does not exist"
+        )
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    tmp = os.path.join(directory, f".{name[:200]}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, flags, 0o666)  # mode 0o666 minus umask, like open()
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
+                for key, a in members.items():
+                    info = zipfile.ZipInfo(f"{key}.npy", date_time=_EPOCH)
+                    info.external_attr = 0o644 << 16
+                    with zf.open(info, "w", force_zip64=True) as out:
+                        np.lib.format.write_array(out, a, (1, 0), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        with contextlib.suppress(OSError):
+            dfd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
