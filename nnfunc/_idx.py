@@ -188,7 +188,7 @@ def load_mnist(
     folder = _check_path(directory, "directory")
     try:
         dt = np.dtype(dtype)
-    except (TypeError, ValueError):  # np.dtype({...}) is a ValueError
+    except Exception:  # np.dtype raises TypeError, ValueError, KeyError, ...
         raise TypeError(
             f"dtype must be np.float32 or np.float64, got {dtype!r}"
         ) from None

@@ -345,7 +345,7 @@ def one_hot(
         )
     try:
         dt = np.dtype(dtype)
-    except (TypeError, ValueError):  # np.dtype({...}) is a ValueError
+    except Exception:  # np.dtype raises TypeError, ValueError, KeyError, ...
         raise TypeError(f"dtype must be a numeric dtype, got {dtype!r}") from None
     if dt.kind not in "fiu":
         raise TypeError(f"dtype must be a numeric dtype, got {dt}")

@@ -353,6 +353,14 @@ def test_adam_scalars_that_overflow_are_an_error_not_inf_params(
         step(p, g, nf.adam_init(p), **kw)
 
 
-def test_a_dtype_numpy_rejects_with_a_key_error_is_named() -> None:
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: nf.init_params([1, 1], dtype=d),
+        lambda d: nf.datasets.one_hot([0], dtype=d),
+        lambda d: nf.datasets.load_mnist(".", dtype=d),
+    ],
+)
+def test_a_dtype_numpy_rejects_with_a_key_error_is_named(call: Any) -> None:
     with pytest.raises(TypeError, match="dtype must be"):
-        anf.init_params([1, 1], dtype={-1: np.ones(1)})
+        call({-1: np.ones(1)})
