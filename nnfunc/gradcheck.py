@@ -15,7 +15,7 @@ evaluations per parameter). Everything is done in float64.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -120,13 +120,16 @@ def check_grads(
         rng = np.random.default_rng(check_seed(seed))
         V = rng.standard_normal((count, theta.size))
         V /= np.linalg.norm(V, axis=1, keepdims=True)  # V was just allocated
-    else:
-        V = np.eye(theta.size)
+        directions: Iterable[Array] = V
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below
+            analytic = V @ grad
+    else:  # the unit vectors e_i, one at a time (an identity matrix is n^2)
+        directions = (_unit(theta.size, i) for i in range(theta.size))
+        analytic = grad
     numeric = np.array(
-        [(at_point(v, step) - at_point(v, -step)) / (2 * step) for v in V]
+        [(at_point(v, step) - at_point(v, -step)) / (2 * step) for v in directions]
     )
     with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
-        analytic = V @ grad
         err = np.abs(numeric - analytic)
     if not np.isfinite(err).all():
         raise ValueError(
@@ -135,3 +138,10 @@ def check_grads(
         )
     ok = bool((err <= at + rt * np.abs(numeric)).all())
     return GradCheck(ok, float(err.max()), numeric, analytic)
+
+
+def _unit(n: int, i: int) -> Array:
+    """The ``i``-th unit vector of length ``n``."""
+    e = np.zeros(n)
+    e[i] = 1.0  # e was just allocated
+    return e
