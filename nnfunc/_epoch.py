@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nnfunc._checks import Net
+from nnfunc._checks import all_finite as finite
 from nnfunc._optstate import lr_at as step_lr
 from nnfunc._optstate import new_state
 from nnfunc._types import (
@@ -31,6 +32,7 @@ from nnfunc._types import (
 from nnfunc.activations import Activation
 from nnfunc.backprop import backward, loss_and_grads_kernel, loss_value
 from nnfunc.batching import batch_indices, derive_seed
+from nnfunc.clip import array_norm
 from nnfunc.forward import Setup, forward_cache
 from nnfunc.losses import OUTPUTS
 from nnfunc.optim import _sgd_update
@@ -258,25 +260,16 @@ def clip_in_place(g: dict[str, Array], max_norm: float) -> None:
     The same rule as ``nnfunc.clip.clip_by_global_norm``:
     ``g <- g * min(1, c / ||g||)`` with one factor for all arrays.
     """
-    norm = math.hypot(*map(_norm, g.values()))
+    norm = math.hypot(*map(array_norm, g.values()))
     if norm > max_norm:
         scale = max_norm / norm
         for a in g.values():
             a *= scale  # a was just allocated by the kernel
 
 
-def _norm(a: Array) -> float:
-    """``||a||``, rescaled by ``max |a|`` when the sum of squares overflows."""
-    sq = float(np.vdot(a, a))
-    if math.isfinite(sq):
-        return math.sqrt(sq)
-    top = float(np.abs(a).max())
-    return top * math.sqrt(float(np.vdot(a / top, a / top)))
-
-
 def all_finite(params: Params) -> bool:
     """Whether every array of ``params`` is free of NaN and infinities."""
-    return all(np.isfinite(a).all() for a in params.values())
+    return all(map(finite, params.values()))
 
 
 def with_epoch(state: OptState, epoch: int) -> OptState:

@@ -25,7 +25,7 @@ def global_norm(grads: Grads) -> float:
         >>> global_norm({"W1": np.array([[3.0]]), "b1": np.array([4.0])})
         5.0
     """
-    norm = math.hypot(*(_norm(g) for g in _check_grads(grads).values()))
+    norm = math.hypot(*(array_norm(g) for g in _check_grads(grads).values()))
     if not math.isfinite(norm):
         raise ValueError(
             "the global norm of grads is larger than the largest float; "
@@ -57,14 +57,14 @@ def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
     """
     c = check_positive(max_norm, "max_norm")
     gs = _check_grads(grads)
-    norm = math.hypot(*(_norm(g) for g in gs.values()))
+    norm = math.hypot(*(array_norm(g) for g in gs.values()))
     if norm <= c:
         return freeze(gs)
     if math.isfinite(norm):
         scale = c / norm
     else:  # ||g|| = top * ||g / top||, with ||g / top|| finite
         top = max(float(np.abs(g).max(initial=0.0)) for g in gs.values())
-        rel = (_norm(np.divide(g, top, dtype=np.float64)) for g in gs.values())
+        rel = (array_norm(np.divide(g, top, dtype=np.float64)) for g in gs.values())
         scale = (c / top) / math.hypot(*rel)
     return freeze_owned({k: _scaled(g, scale) for k, g in gs.items()})
 
@@ -83,7 +83,7 @@ def _check_grads(grads: object) -> Mapping[str, Array]:
     return grads
 
 
-def _norm(g: Array) -> float:
+def array_norm(g: Array) -> float:
     """``||g||``, exact to rounding for every finite ``g``.
 
     The plain sum of squares is used unless it would overflow, or lose small
