@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from nnfunc._checks import check_float, check_x, check_y, param_keys
+from nnfunc._checks import all_finite, check_float, check_x, check_y, param_keys
 from nnfunc._types import Array, Batch, Grads, Hidden, OutputName, Params, Seed, Targets
 from nnfunc.forward import Cache, Setup, forward_cache, overflow_error, setup
 from nnfunc.losses import OUTPUTS
@@ -234,15 +234,12 @@ def _prepare(
 def _freeze_finite(g: dict[str, Array]) -> Grads:
     """Freeze new gradient arrays once they are known to be finite.
 
-    A sum is finite only if every term is (inf and NaN propagate through
-    it), so one reduction per array certifies it; only a sum that itself
-    overflows needs the elementwise look. Certified gradients are
-    remembered, so ``sgd_step`` and the optimizers need not check them again.
+    One pass per array certifies it (``all_finite``). Certified gradients
+    are remembered, so ``sgd_step`` and the optimizers need not check them
+    again.
     """
     for k, a in g.items():
-        if not math.isfinite(float(np.add.reduce(a, axis=None))) and not (
-            np.isfinite(a).all()
-        ):
+        if not all_finite(a):
             raise ValueError(
                 f"the gradient {k} overflowed {a.dtype}: the inputs or params are "
                 "too large for it; scale the inputs down or use float64"
