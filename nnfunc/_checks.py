@@ -332,6 +332,13 @@ def check_float(
     return v
 
 
+def check_flag(value: object, name: str) -> bool:
+    """``value`` if it is a bool, else a TypeError naming ``name``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def check_int(value: object, arg: str, *, lo: int = 0) -> int:
     """An ``int`` (not ``bool``) that is at least ``lo``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -19,8 +19,7 @@ import numpy as np
 
 from nnfunc._checks import Net
 from nnfunc._checks import all_finite as finite
-from nnfunc._optstate import lr_at as step_lr
-from nnfunc._optstate import new_state
+from nnfunc._optstate import lr_at, new_state
 from nnfunc._types import (
     Array,
     Grads,
@@ -31,10 +30,9 @@ from nnfunc._types import (
 )
 from nnfunc.activations import Activation
 from nnfunc.backprop import backward, loss_and_grads_kernel, loss_value
-from nnfunc.batching import batch_indices, derive_seed
-from nnfunc.clip import array_norm
+from nnfunc.batching import batch_indices, derive_seed, n_batches
+from nnfunc.clip import clip_factor
 from nnfunc.forward import Setup, forward_cache
-from nnfunc.losses import OUTPUTS
 from nnfunc.optim import _sgd_update
 from nnfunc.params import freeze_owned
 
@@ -107,7 +105,7 @@ def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
             return sgd_epoch(plan, pair, epoch, lr, careful=True)
     n = plan.x.shape[0]
     size = plan.batch_size
-    steps = n // size if plan.drop_last else -(-n // size)
+    steps = n_batches(n, size, plan.drop_last)
     seed = derive_seed(plan.seed, epoch)
     x, Y, l2, update = plan.x, plan.Y, plan.l2, plan.update
     start = prev = cur = pair
@@ -128,7 +126,7 @@ def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
             prev, cur = cur, update(params, g, state)
     except KeyboardInterrupt as e:
         raise Halt("interrupt", cur, step, steps) from e
-    if not all_finite(cur[0]):
+    if not params_finite(cur[0]):
         raise Halt("epoch", start, None, steps)
     return cur, total / seen
 
@@ -167,13 +165,14 @@ def sgd_epoch(
     params, state = pair
     keys = [k for wb in zip(plan.W_keys, plan.b_keys, strict=True) for k in wb]
     theta, p = _buffer([params[k] for k in keys], keys)  # working copy, ours
-    grad, g = _buffer([params[k] for k in keys], keys)  # written by backward
+    grad = np.empty_like(theta)  # written by backward at every step
+    g = _views(grad, keys, p)
     net = Net(
         tuple(p[k] for k in plan.W_keys), tuple(p[k] for k in plan.b_keys), plan.dtype
     )
     s = Setup(net, plan.acts, plan.output, plan.rate, None)
     n, size, count = plan.x.shape[0], plan.batch_size, int(state["count"])
-    steps = n // size if plan.drop_last else -(-n // size)
+    steps = n_batches(n, size, plan.drop_last)
     seed = derive_seed(plan.seed, epoch)
     total, seen, step = 0.0, 0, 0
     prev = cur = pair
@@ -188,7 +187,7 @@ def sgd_epoch(
                 if not careful:
                     raise _Retrace
                 raise _fault(pair, prev, cur, step, steps)
-            backward(s, cache, Yb, plan.l2, scale=step_lr(lr, count), out=g)
+            backward(s, cache, Yb, plan.l2, scale=lr_at(lr, count), out=g)
             theta -= grad  # both buffers are this function's own
             count += 1
             total += value * idx.shape[0]
@@ -200,7 +199,7 @@ def sgd_epoch(
         # start (resuming from it replays this epoch's batches exactly).
         raise Halt("interrupt", pair, None, steps) from e
     out = _frozen(p, keys, count)
-    if not all_finite(out[0]):
+    if not params_finite(out[0]):
         if not careful:
             raise _Retrace
         raise Halt("epoch", pair, None, steps)
@@ -210,11 +209,17 @@ def sgd_epoch(
 def _buffer(arrays: list[Array], keys: list[str]) -> tuple[Array, dict[str, Array]]:
     """A new flat buffer holding copies of ``arrays``, and its views by key."""
     flat = np.concatenate([a.ravel() for a in arrays])
+    return flat, _views(flat, keys, dict(zip(keys, arrays, strict=True)))
+
+
+def _views(flat: Array, keys: list[str], like: dict[str, Array]) -> dict[str, Array]:
+    """Views of ``flat`` shaped like ``like[k]``, laid out in ``keys`` order."""
     views, start = {}, 0
-    for k, a in zip(keys, arrays, strict=True):
-        views[k] = flat[start : start + a.size].reshape(a.shape)
-        start += a.size
-    return flat, views
+    for k in keys:
+        shape, size = like[k].shape, like[k].size
+        views[k] = flat[start : start + size].reshape(shape)
+        start += size
+    return views
 
 
 def _frozen(p: dict[str, Array], keys: list[str], count: int) -> Pair:
@@ -225,9 +230,9 @@ def _frozen(p: dict[str, Array], keys: list[str], count: int) -> Pair:
 
 def _fault(start: Pair, prev: Pair, cur: Pair, step: int, steps: int) -> Halt:
     """Name the first bad step and the last finite pair before it."""
-    if all_finite(cur[0]):
+    if params_finite(cur[0]):
         return Halt("loss", cur, step, steps)  # finite params, overflowing loss
-    if step > 0 and all_finite(prev[0]):
+    if step > 0 and params_finite(prev[0]):
         return Halt("update", prev, step - 1, steps)  # the last update overflowed
     return Halt("epoch", start, None, steps)
 
@@ -244,7 +249,7 @@ def evaluate(plan: Plan, params: Params) -> tuple[float | None, float | None]:
     xv, Yv = plan.val
     s = plan.setup(params, None)
     z = forward_cache(s, xv).z[-1]
-    value = OUTPUTS[plan.output].loss_sum(z, Yv) / xv.shape[0]
+    value = loss_value(s, z, Yv, 0.0)  # no penalty, no dropout
     if plan.output == "softmax":
         right = np.argmax(z, axis=1) == np.argmax(Yv, axis=1)
     elif plan.output == "sigmoid":
@@ -257,17 +262,16 @@ def evaluate(plan: Plan, params: Params) -> tuple[float | None, float | None]:
 def clip_in_place(g: dict[str, Array], max_norm: float) -> None:
     """Scale the gradient arrays (new, owned by the caller) to norm ``<= max_norm``.
 
-    The same rule as ``nnfunc.clip.clip_by_global_norm``:
+    The rule of ``nnfunc.clip.clip_by_global_norm`` (its ``clip_factor``):
     ``g <- g * min(1, c / ||g||)`` with one factor for all arrays.
     """
-    norm = math.hypot(*map(array_norm, g.values()))
-    if norm > max_norm:
-        scale = max_norm / norm
+    scale = clip_factor(list(g.values()), max_norm)
+    if scale is not None:
         for a in g.values():
             a *= scale  # a was just allocated by the kernel
 
 
-def all_finite(params: Params) -> bool:
+def params_finite(params: Params) -> bool:
     """Whether every array of ``params`` is free of NaN and infinities."""
     return all(map(finite, params.values()))
 
@@ -279,7 +283,7 @@ def with_epoch(state: OptState, epoch: int) -> OptState:
     return MappingProxyType({**state, "epoch": e})
 
 
-def lr_at(lr: LearningRate | None, state: OptState) -> float | None:
+def last_lr(lr: LearningRate | None, state: OptState) -> float | None:
     """The learning rate of the last step taken (the schedule at ``count - 1``)."""
     if lr is None or not callable(lr):
         return None if lr is None else float(lr)

@@ -112,12 +112,6 @@ def check_positive(value: object, name: str) -> float:
     return v
 
 
-def check_flag(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
 def finite_step(kernel: Callable[[], tuple[Params, T]]) -> tuple[Params, T]:
     """Run a public step's kernel so that an overflow is an error, not inf.
 

@@ -17,7 +17,14 @@ from typing import NamedTuple, cast
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_float, check_int, check_seed, check_x, check_y
+from nnfunc._checks import (
+    check_flag,
+    check_float,
+    check_int,
+    check_seed,
+    check_x,
+    check_y,
+)
 from nnfunc._epoch import Pair, Plan
 from nnfunc._types import (
     Array,
@@ -78,7 +85,7 @@ def prepare(
     xs = check_x(x, net)
     Y = check_y(y, s.output, xs.shape[0], k, net.dtype)
     size = check_int(batch_size, "batch_size", lo=1)
-    if flag(drop_last, "drop_last") and size > xs.shape[0]:
+    if check_flag(drop_last, "drop_last") and size > xs.shape[0]:
         raise ValueError(
             f"batch_size={size} with drop_last=True leaves no batch of the "
             f"{xs.shape[0]} samples; lower batch_size or set drop_last=False"
@@ -96,8 +103,8 @@ def prepare(
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     # None: print only to a terminal (sys.stderr as it is now, e.g. under pytest)
-    loud = sys.stderr.isatty() if verbose is None else flag(verbose, "verbose")
-    restore = flag(restore_best, "restore_best") and patience is not None
+    loud = sys.stderr.isatty() if verbose is None else check_flag(verbose, "verbose")
+    restore = check_flag(restore_best, "restore_best") and patience is not None
     ref = optimizer.init(params)
     state, first = (ref, 0) if opt_state is None else check_opt_state(opt_state, ref)
     L = len(net.Ws)
@@ -127,13 +134,6 @@ def _validation(validation: object, s: Setup, k: int) -> tuple[Array, Array] | N
     xv = check_x(validation[0], s.net, "validation[0]")
     Yv = check_y(validation[1], s.output, xv.shape[0], k, s.net.dtype, "validation[1]")
     return xv, Yv
-
-
-def flag(value: object, name: str) -> bool:
-    """``value`` if it is a bool, else a TypeError naming ``name``."""
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 def check_opt_state(opt_state: object, ref: OptState) -> tuple[OptState, int]:

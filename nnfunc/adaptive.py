@@ -14,10 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from nnfunc._checks import check_float
+from nnfunc._checks import check_flag, check_float
 from nnfunc._optstate import (
     check_beta,
-    check_flag,
     check_lr,
     check_positive,
     checked,

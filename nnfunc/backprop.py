@@ -31,24 +31,16 @@ from nnfunc.params import freeze_owned
 
 
 def loss_and_grads_kernel(
-    s: Setup,
-    x: Array,
-    Y: Array,
-    l2: float,
-    *,
-    want_grads: bool = True,
-    want_loss: bool = True,
+    s: Setup, x: Array, Y: Array, l2: float
 ) -> tuple[float, dict[str, Array]]:
-    """One forward and (if wanted) one backward pass on validated inputs.
+    """One forward and one backward pass on validated inputs.
 
     No checks: ``s`` comes from ``setup`` and ``x``, ``Y`` from ``check_x``
-    and ``check_y``. Returns the loss (NaN when ``want_loss`` is false) and a
-    dict of new, writable gradient arrays in layer order (empty when
-    ``want_grads`` is false).
+    and ``check_y``. Returns the loss and a dict of new, writable gradient
+    arrays in layer order.
     """
     cache = forward_cache(s, x)
-    value = loss_value(s, cache.z[-1], Y, l2) if want_loss else float("nan")
-    return value, backward(s, cache, Y, l2) if want_grads else {}
+    return loss_value(s, cache.z[-1], Y, l2), backward(s, cache, Y, l2)
 
 
 def loss_value(s: Setup, z_L: Array, Y: Array, l2: float) -> float:

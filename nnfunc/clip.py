@@ -57,16 +57,26 @@ def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
     """
     c = check_positive(max_norm, "max_norm")
     gs = _check_grads(grads)
-    norm = math.hypot(*(array_norm(g) for g in gs.values()))
-    if norm <= c:
+    scale = clip_factor(list(gs.values()), c)
+    if scale is None:
         return freeze(gs)
-    if math.isfinite(norm):
-        scale = c / norm
-    else:  # ||g|| = top * ||g / top||, with ||g / top|| finite
-        top = max(float(np.abs(g).max(initial=0.0)) for g in gs.values())
-        rel = (array_norm(np.divide(g, top, dtype=np.float64)) for g in gs.values())
-        scale = (c / top) / math.hypot(*rel)
     return freeze_owned({k: _scaled(g, scale) for k, g in gs.items()})
+
+
+def clip_factor(arrays: list[Array], c: float) -> float | None:
+    """``min(1, c / ||g||)`` for the global norm of ``arrays``; None if 1.
+
+    Exact even when the norm itself overflows the largest float.
+    """
+    norm = math.hypot(*map(array_norm, arrays))
+    if norm <= c:
+        return None
+    if math.isfinite(norm):
+        return c / norm
+    # ||g|| = top * ||g / top||, with ||g / top|| finite
+    top = max(float(np.abs(g).max(initial=0.0)) for g in arrays)
+    rel = (array_norm(np.divide(g, top, dtype=np.float64)) for g in arrays)
+    return (c / top) / math.hypot(*rel)
 
 
 def _check_grads(grads: object) -> Mapping[str, Array]:

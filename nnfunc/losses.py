@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from nnfunc._checks import _as_real_array
 from nnfunc._types import Array, OutputName
-from nnfunc.activations import sigmoid
+from nnfunc.activations import identity, sigmoid
 
 
 def softmax(z: npt.ArrayLike) -> Array:
@@ -150,15 +150,11 @@ class OutputPair(NamedTuple):
     loss_sum: Callable[[Array, Array], float]
 
 
-def _identity(z: Array) -> Array:
-    return z.copy()
-
-
 #: The registry of canonical output/loss pairs.
 OUTPUTS: dict[OutputName, OutputPair] = {
     "sigmoid": OutputPair(sigmoid, bce_from_logits),
     "softmax": OutputPair(_softmax, cce_from_logits),
-    "identity": OutputPair(_identity, half_sse),
+    "identity": OutputPair(identity, half_sse),
 }
 
 __all__ = [

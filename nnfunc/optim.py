@@ -32,10 +32,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from nnfunc._checks import check_float, check_params, check_same_structure
+from nnfunc._checks import check_flag, check_float, check_params, check_same_structure
 from nnfunc._optstate import (
     check_beta,
-    check_flag,
     check_lr,
     checked,
     finite_step,

@@ -25,7 +25,9 @@ three as a ``TrainResult``) of the last good state:
   one *before* that step, finite. (A validation loss that overflows names
   the epoch, and the state attached is the previous epoch's.)
 - ``TrainingInterrupted`` (a ``KeyboardInterrupt``, so Ctrl-C still stops a
-  script): an interrupt arrived; the state after the last completed step.
+  script): an interrupt arrived; the state after the last completed step
+  (with plain ``sgd``, whose fused step updates ``train``'s own copy of the
+  params in place, the state at the start of the interrupted epoch).
 - ``CallbackError`` (a ``RuntimeError``): the callback raised; the state of
   the epoch it was called on. The original error is the ``__cause__``.
 
@@ -216,7 +218,7 @@ def train(
                     epoch + 1,
                     None,
                 )
-            lr_now = T.lr_at(o.lr, pair[1])
+            lr_now = T.last_lr(o.lr, pair[1])
             record = EpochRecord(
                 epoch + 1,
                 train_loss,
@@ -256,7 +258,9 @@ def _stopped(h: T.Halt, epoch: int, result: TrainResult) -> BaseException:
     partial = TrainResult(params, T.with_epoch(state, epoch), result.history)
     where = f"epoch {epoch + 1}, step {(h.step or 0) + 1} of {h.steps}"
     if h.kind == "interrupt":
-        return TrainingInterrupted(f"training interrupted at {where}", partial)
+        if h.step is None:  # the fused SGD epoch hands back the epoch's start
+            where = f"epoch {epoch + 1} (the state is from the start of it)"
+        return TrainingInterrupted(f"training interrupted during {where}", partial)
     if h.kind == "loss":
         what = f"the loss is NaN or infinite at {where}"
     elif h.kind == "update":
