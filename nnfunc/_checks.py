@@ -112,7 +112,7 @@ def check_params(params: object, name: str = "params") -> Net:
     assert dtype is not None  # n_layers >= 1 was checked above
     net = Net(tuple(Ws), tuple(bs), dtype)
     for key, arr in net.items():
-        if not np.isfinite(arr).all():
+        if not all_finite(arr):
             raise ValueError(f"{name}[{key!r}] has NaN or infinite values")
     return net
 
@@ -158,7 +158,7 @@ def check_same_structure(net: Net, other: object, name: str) -> Net:
             )
         with np.errstate(over="ignore"):  # too large for the dtype: said below
             arr = value.astype(net.dtype, copy=False)
-        if not np.isfinite(arr).all():
+        if not all_finite(arr):
             bad = arr is value or not np.isfinite(value).all()
             what = (
                 "NaN or infinite values" if bad else f"values too large for {arr.dtype}"

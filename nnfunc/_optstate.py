@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import Net, check_float, check_params, check_same_structure
+from nnfunc._checks import (
+    Net,
+    all_finite,
+    check_float,
+    check_params,
+    check_same_structure,
+)
 from nnfunc._trust import remember
 from nnfunc._types import Grads, LearningRate, OptState, Params
 from nnfunc.params import freeze_owned
@@ -69,7 +75,7 @@ def check_state(net: Net, state: object, slots: str, owner: str) -> None:
             raise ValueError(
                 f"state[{key!r}] has shape {a.shape} but params has {p.shape}"
             )
-        if not np.isfinite(a).all():
+        if not all_finite(a):
             raise ValueError(f"state[{key!r}] has NaN or infinite values")
 
 
