@@ -45,38 +45,49 @@ def init_slots(params: Params, slots: str) -> OptState:
 
 def check_state(net: Net, state: object, slots: str, owner: str) -> None:
     """Check the keys, count, shapes, dtypes and values of an optimizer state."""
-    made_by = f"(as returned by {owner}_init(params))"
+    spec = {f"{s}.{k}": (p.shape, net.dtype) for s in slots for k, p in net.items()}
+    spec["count"] = ((), np.dtype(np.int64))
+    check_like(state, spec, "state", f"(as returned by {owner}_init(params))")
+
+
+#: What a state must hold: key -> (shape, dtype).
+Spec = Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]]
+
+
+def check_like(state: object, spec: Spec, name: str, made_by: str) -> None:
+    """Check that ``state`` holds exactly ``spec``'s keys, shapes and dtypes.
+
+    Float slots must be finite and integer counters (0-d) at least 0. Used
+    by every optimizer's step and by ``train``'s ``opt_state``.
+    """
     if not isinstance(state, Mapping):
         raise TypeError(
-            f"state must be a mapping {made_by}, got {type(state).__name__}"
+            f"{name} must be a mapping {made_by}, got {type(state).__name__}"
         )
-    expected = ["count"] + [f"{s}.{k}" for s in slots for k, _ in net.items()]
-    if sorted(map(str, state)) != sorted(expected):
+    if len(state) != len(spec) or not all(k in state for k in spec):
         got = ", ".join(sorted(map(repr, state)))
         raise ValueError(
-            f"state must have keys {expected} exactly {made_by}; got [{got}] "
+            f"{name} must have keys {sorted(spec)} exactly {made_by}; got [{got}] "
             "(a state from another optimizer or another network?)"
         )
-    count = state["count"]
-    if not (
-        isinstance(count, np.ndarray) and count.shape == () and count.dtype == np.int64
-    ):
-        raise TypeError(
-            f"state['count'] must be a 0-d int64 array {made_by}, got {count!r}"
-        )
-    if count < 0:
-        raise ValueError(f"state['count'] must be >= 0, got {int(count)}")
-    for key, p in ((f"{s}.{k}", p) for s in slots for k, p in net.items()):
+    for key, (shape, dtype) in spec.items():
         a = state[key]
-        if not isinstance(a, np.ndarray) or a.dtype != net.dtype:
+        counter = dtype.kind in "iu"
+        right = isinstance(a, np.ndarray) and a.dtype == dtype
+        if not right or (counter and a.shape != shape):
             got = a.dtype if isinstance(a, np.ndarray) else type(a).__name__
-            raise TypeError(f"state[{key!r}] must be a {net.dtype} array, got {got}")
-        if a.shape != p.shape:
-            raise ValueError(
-                f"state[{key!r}] has shape {a.shape} but params has {p.shape}"
+            want = f"0-d {dtype}" if counter else f"{dtype}"
+            raise TypeError(
+                f"{name}[{key!r}] must be a {want} array {made_by}, got {got!r}"
             )
-        if not all_finite(a):
-            raise ValueError(f"state[{key!r}] has NaN or infinite values")
+        if a.shape != shape:
+            raise ValueError(
+                f"{name}[{key!r}] has shape {a.shape} but params has {shape}"
+            )
+        if counter and int(a) < 0:
+            raise ValueError(f"{name}[{key!r}] must be >= 0, got {int(a)}")
+        if not counter and not all_finite(a):
+            raise ValueError(f"{name}[{key!r}] has NaN or infinite values")
 
 
 def checked(

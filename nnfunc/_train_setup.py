@@ -26,6 +26,7 @@ from nnfunc._checks import (
     check_y,
 )
 from nnfunc._epoch import Pair, Plan
+from nnfunc._optstate import check_like
 from nnfunc._types import (
     Array,
     Hidden,
@@ -155,28 +156,9 @@ def check_opt_state(opt_state: object, ref: OptState) -> tuple[OptState, int]:
         if int(e) < 0:
             raise ValueError(f"opt_state['epoch'] must be >= 0, got {int(e)}")
         epoch = int(e)
-    keys = sorted(map(repr, (k for k in opt_state if k != "epoch")))
-    if keys != sorted(map(repr, ref)):
-        raise ValueError(
-            f"opt_state has keys [{', '.join(keys)}] but this optimizer's state for "
-            f"these params has {sorted(ref)} (plus 'epoch'); was it made by another "
-            "optimizer or for another network?"
-        )
-    for k, r in ref.items():
-        v = opt_state[k]
-        if not isinstance(v, np.ndarray):
-            raise TypeError(
-                f"opt_state[{k!r}] must be a NumPy array, got {type(v).__name__}"
-            )
-        if v.shape != r.shape or v.dtype != r.dtype:
-            raise ValueError(
-                f"opt_state[{k!r}] is {v.dtype} of shape {v.shape} but the optimizer "
-                f"keeps {r.dtype} of shape {r.shape} for these params"
-            )
-        if v.dtype.kind == "f" and not np.isfinite(v).all():
-            raise ValueError(f"opt_state[{k!r}] has NaN or infinite values")
-        if v.dtype.kind in "iu" and (v < 0).any():
-            raise ValueError(f"opt_state[{k!r}] must be >= 0, got {v!r}")
+    mine = {k: v for k, v in opt_state.items() if k != "epoch"}
+    spec = {k: (r.shape, r.dtype) for k, r in ref.items()}
+    check_like(mine, spec, "opt_state", "(as returned by train, or optimizer.init)")
     return MappingProxyType({k: opt_state[k] for k in ref}), epoch
 
 
