@@ -332,6 +332,19 @@ def check_float(
     return v
 
 
+def check_float_dtype(dtype: object) -> np.dtype[Any]:
+    """``np.float32`` or ``np.float64`` as a dtype, else a TypeError naming dtype."""
+    try:
+        dt: np.dtype[Any] = np.dtype(dtype)  # type: ignore[call-overload]
+    except Exception:  # np.dtype raises TypeError, ValueError, KeyError, ...
+        raise TypeError(
+            f"dtype must be np.float32 or np.float64, got {dtype!r}"
+        ) from None
+    if dt not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {dt}")
+    return dt
+
+
 def check_flag(value: object, name: str) -> bool:
     """``value`` if it is a bool, else a TypeError naming ``name``."""
     if not isinstance(value, bool):

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from nnfunc._checks import check_float_dtype
 from nnfunc._types import FloatDType
 
 I64 = npt.NDArray[np.int64]
@@ -186,14 +187,7 @@ def load_mnist(
         ValueError: a file is corrupt or not MNIST-shaped.
     """
     folder = _check_path(directory, "directory")
-    try:
-        dt = np.dtype(dtype)
-    except Exception:  # np.dtype raises TypeError, ValueError, KeyError, ...
-        raise TypeError(
-            f"dtype must be np.float32 or np.float64, got {dtype!r}"
-        ) from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be np.float32 or np.float64, got {dt}")
+    dt = check_float_dtype(dtype)
     paths = {}
     for stem in MNIST_FILES:
         found = [

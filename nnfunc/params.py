@@ -37,7 +37,7 @@ from typing import Any, get_args
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_name, check_params, check_seed
+from nnfunc._checks import check_float_dtype, check_name, check_params, check_seed
 from nnfunc._trust import remember
 from nnfunc._types import Array, FloatDType, InitName, Params, Seed
 
@@ -171,7 +171,7 @@ def init_params(
     widths = _check_sizes(sizes)
     seed = check_seed(seed)
     draw = INITIALIZERS[check_name(init, "init", get_args(InitName))]
-    dt = _check_dtype(dtype)
+    dt = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
     out: dict[str, Array] = {}
     for l, (n_in, n_out) in enumerate(itertools.pairwise(widths), 1):
@@ -208,15 +208,3 @@ def _check_sizes(sizes: object) -> tuple[int, ...]:
             raise ValueError(f"sizes[{i}] must be a positive int, got {n}")
         widths.append(int(n))
     return tuple(widths)
-
-
-def _check_dtype(dtype: object) -> np.dtype[Any]:
-    try:
-        dt: np.dtype[Any] = np.dtype(dtype)  # type: ignore[call-overload]
-    except Exception:  # np.dtype raises TypeError, ValueError, KeyError, ...
-        raise TypeError(
-            f"dtype must be np.float32 or np.float64, got {dtype!r}"
-        ) from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be np.float32 or np.float64, got {dt}")
-    return dt
