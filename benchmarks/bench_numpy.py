@@ -86,6 +86,17 @@ def _nnfunc_accuracy(cfg: Config, x: Data, y: Data, params: Any) -> float:
     return accuracy(z - 0.5 if cfg.output == "sigmoid" else z, y[:EVAL_SAMPLES])
 
 
+def _nnfunc_init(cfg: Config) -> Any:
+    """``init_params`` recording the architecture (older nnfunc: no record)."""
+    import nnfunc as nf
+
+    sizes = list(cfg.sizes)
+    try:
+        return nf.init_params(sizes, seed=SEED, dtype=cfg.np_dtype, output=cfg.output)
+    except TypeError:  # an nnfunc from before params recorded their output
+        return nf.init_params(sizes, seed=SEED, dtype=cfg.np_dtype)
+
+
 def load_nnfunc_loop() -> Builder:
     importlib.import_module("nnfunc")
     return build_nnfunc_loop
@@ -95,7 +106,7 @@ def build_nnfunc_loop(cfg: Config, x: Data, y: Data) -> System:
     """``grads`` then ``sgd_step`` per mini-batch, as a user writes it."""
     import nnfunc as nf
 
-    params = nf.init_params(list(cfg.sizes), seed=SEED, dtype=cfg.np_dtype)
+    params = _nnfunc_init(cfg)
     out: Any = cfg.output
 
     def epoch(e: int) -> None:
@@ -131,11 +142,7 @@ def build_nnfunc_train(
     per-call checks to every epoch (a user training for many epochs in one
     call pays them once).
     """
-    import nnfunc as nf
-
-    params: Mapping[str, Any] = nf.init_params(
-        list(cfg.sizes), seed=SEED, dtype=cfg.np_dtype
-    )
+    params: Mapping[str, Any] = _nnfunc_init(cfg)
     optimizer = sgd(LR)
 
     def epoch(e: int) -> None:

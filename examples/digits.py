@@ -77,15 +77,15 @@ def load(seed: int, scale: bool = True) -> Data:
 
 def fit(data: Data, seed: int, epochs: int, verbose: bool | None) -> Run:
     (x, y), val, (x_test, y_test) = data
-    params = nf.init_params(SIZES, seed=seed, init=INIT)
+    params = nf.init_params(SIZES, output="softmax", seed=seed, init=INIT)
     t0 = time.perf_counter()
     params, _, history = nf.train(
         params, x, y, optimizer=nf.adam(LR), epochs=epochs, batch_size=BATCH_SIZE,
-        seed=seed, output="softmax", l2=L2, dropout=DROPOUT, validation=val,
+        seed=seed, l2=L2, dropout=DROPOUT, validation=val,
         patience=PATIENCE, verbose=verbose,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
-    predicted = nf.predict(params, x_test, output="softmax")
+    predicted = nf.predict(params, x_test)  # params record softmax
     return Run(nf.accuracy(y_test, predicted), seconds, history, predicted)
 
 

@@ -65,9 +65,9 @@ def main(out: str | Path = "out", epochs: int = EPOCHS) -> dict[str, float]:
     final: dict[str, float] = {}
     for init in INITS:
         result = nf.train(
-            nf.init_params(TRAIN_SIZES, seed=SEED, init=init), x, y,
+            nf.init_params(TRAIN_SIZES, hidden="relu", seed=SEED, init=init), x, y,
             optimizer=nf.momentum(LR, 0.9), epochs=epochs, batch_size=32,
-            seed=SEED, hidden="relu", verbose=False,
+            seed=SEED, verbose=False,
         )  # fmt: skip
         losses = [r.train_loss for r in result.history]
         final[init] = losses[-1]

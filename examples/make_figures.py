@@ -17,11 +17,19 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `examples` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from examples import activations, digits, initialization, optimizers, spirals
+from examples import (
+    activations,
+    backprop_figure,
+    digits,
+    initialization,
+    optimizers,
+    spirals,
+)
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 NAMES = (
     "activations.png",
+    "backprop.png",
     "initialization.png",
     "optimizers.png",
     "spirals_boundary.png",
@@ -32,7 +40,7 @@ NAMES = (
 
 
 def main(out: str | Path = OUT, fast: bool = False) -> list[Path]:
-    """Write the seven pictures into ``out``; return their paths.
+    """Write the eight pictures into ``out``; return their paths.
 
     ``fast`` trains for a few epochs only (a smoke test of the pipeline; the
     committed pictures come from the full runs).
@@ -45,6 +53,7 @@ def main(out: str | Path = OUT, fast: bool = False) -> list[Path]:
 
     steps: list[tuple[str, Callable[[], object]]] = [
         ("activations", lambda: activations.main(out)),
+        ("backprop", lambda: backprop_figure.main(out)),
         (
             "initialization",
             lambda: initialization.main(out, epochs(initialization.EPOCHS)),

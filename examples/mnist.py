@@ -53,15 +53,17 @@ def main(data: str | Path, out: str | Path = "out", epochs: int = EPOCHS) -> flo
     mean, std = fit_standardize(x)
     x, x_val, x_test = (standardize(a, mean, std) for a in (x, x_val, mnist.x_test))
     print(f"MNIST: {len(y)} train, {len(y_val)} validation, {len(x_test)} test")
-    params = nf.init_params(SIZES, seed=SEED, init="he", dtype=np.float32)
+    params = nf.init_params(
+        SIZES, output="softmax", seed=SEED, init="he", dtype=np.float32
+    )
     t0 = time.perf_counter()
     params, _, history = nf.train(
         params, x, y, optimizer=nf.adam(LR), epochs=epochs, batch_size=BATCH_SIZE,
-        seed=SEED, output="softmax", l2=L2, validation=(x_val, y_val),
+        seed=SEED, l2=L2, validation=(x_val, y_val),
         patience=PATIENCE,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
-    predicted = nf.predict(params, x_test, output="softmax")
+    predicted = nf.predict(params, x_test)  # params record softmax
     acc = nf.accuracy(mnist.y_test, predicted)
     print(f"test accuracy {acc:.2%} after {len(history)} epochs, {seconds:.0f} s")
     print(nf.confusion_matrix(mnist.y_test, predicted, 10))

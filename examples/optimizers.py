@@ -33,18 +33,18 @@ def main(out: str | Path = "out", epochs: int = EPOCHS) -> dict[str, float]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     x, y = nf.datasets.spirals(600, seed=SEED)
-    params = nf.init_params(SIZES, seed=SEED)  # one start for every run
+    params = nf.init_params(SIZES, hidden="relu", seed=SEED)  # one start for all
     fig = Figure(figsize=(5.5, 3.6), layout="constrained")
     ax = fig.subplots()
     final = {}
     for name, optimizer in OPTIMIZERS.items():
         result = nf.train(
             params, x, y, optimizer=optimizer, epochs=epochs,
-            batch_size=BATCH_SIZE, seed=SEED, hidden="relu", verbose=False,
+            batch_size=BATCH_SIZE, seed=SEED, verbose=False,
         )  # fmt: skip
         losses = [r.train_loss for r in result.history]
         final[name] = losses[-1]
-        acc = nf.accuracy(y, nf.predict(result.params, x, hidden="relu"))
+        acc = nf.accuracy(y, nf.predict(result.params, x))
         ax.plot(range(1, epochs + 1), losses, label=name)
         print(f"{name:>26}: loss {losses[-1]:.4f}, training accuracy {acc:.1%}")
     ax.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log",

@@ -42,7 +42,7 @@ def boundary(
     g = np.linspace(-1.1, 1.1, 120)
     gx, gy = np.meshgrid(g, g)
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    p = nf.forward(params, grid, hidden=HIDDEN).reshape(gx.shape)
+    p = nf.forward(params, grid).reshape(gx.shape)
     ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1)
     for c, color in ((0, "tab:blue"), (1, "tab:red")):
@@ -66,14 +66,14 @@ def main(out: str | Path = "out", epochs: int = EPOCHS, frames: int = FRAMES) ->
     snapshots: dict[int, nf.Params] = {}
     t0 = time.perf_counter()
     result = nf.train(
-        nf.init_params(SIZES, seed=SEED), x, y, optimizer=nf.adam(LR),
-        epochs=epochs, batch_size=BATCH_SIZE, seed=SEED, hidden=HIDDEN,
+        nf.init_params(SIZES, hidden=HIDDEN, seed=SEED), x, y,
+        optimizer=nf.adam(LR), epochs=epochs, batch_size=BATCH_SIZE, seed=SEED,
         callback=lambda record, params: snapshots.__setitem__(record.epoch, params),
         verbose=False,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
-    acc = nf.accuracy(y_test, nf.predict(result.params, x_test, hidden=HIDDEN))
-    train_acc = nf.accuracy(y, nf.predict(result.params, x, hidden=HIDDEN))
+    acc = nf.accuracy(y_test, nf.predict(result.params, x_test))
+    train_acc = nf.accuracy(y, nf.predict(result.params, x))
     print(f"spirals {SIZES}: {train_acc:.1%} train, {acc:.1%} test "
           f"({N_TEST} fresh points), {epochs} epochs in {seconds:.1f} s")  # fmt: skip
 

@@ -24,10 +24,11 @@ EPOCHS = 2000
 def fit(seed: int, sizes: list[int] = SIZES, epochs: int = EPOCHS) -> nf.Params:
     """Full-batch gradient descent on the four corners of the square."""
     x, y = nf.datasets.xor()
-    params = nf.init_params(sizes, seed=seed)
+    # the params record their activations: every call below reads them
+    params = nf.init_params(sizes, hidden="tanh", output="sigmoid", seed=seed)
     result = nf.train(
         params, x, y, optimizer=nf.sgd(LR), epochs=epochs, batch_size=4,
-        hidden="tanh", output="sigmoid", verbose=False,
+        verbose=False,
     )  # fmt: skip
     return result.params
 
@@ -36,7 +37,7 @@ def survey(sizes: list[int] = SIZES, seeds: int = 20, epochs: int = EPOCHS) -> i
     """How many of the seeds ``0 .. seeds-1`` learn XOR."""
     x, y = nf.datasets.xor()
     return sum(
-        bool((nf.predict(fit(s, sizes, epochs), x, hidden="tanh") == y).all())
+        bool((nf.predict(fit(s, sizes, epochs), x) == y).all())
         for s in range(seeds)
     )
 
@@ -45,8 +46,8 @@ def main(seed: int = SEED, epochs: int = EPOCHS) -> float:
     """Train, print the truth table with the network's outputs; return accuracy."""
     x, y = nf.datasets.xor()
     params = fit(seed, epochs=epochs)
-    out = nf.forward(params, x, hidden="tanh")[:, 0]
-    predicted = nf.predict(params, x, hidden="tanh")
+    out = nf.forward(params, x)[:, 0]
+    predicted = nf.predict(params, x)
     print(f"network {SIZES}, seed {seed}, {epochs} epochs")
     print(" x1  x2 | XOR | output  predicted")
     for (x1, x2), t, a, p in zip(x, y, out, predicted, strict=True):

@@ -1,11 +1,12 @@
 """nnfunc: neural networks from scratch, as pure functions over NumPy arrays.
 
-A network is an immutable mapping of parameter arrays; every function takes
-values and returns new ones::
+A network is an immutable mapping of parameter arrays (a ``Frozen`` value,
+which records its activations and pickles); every function takes values and
+returns new ones::
 
     import nnfunc as nf
-    params = nf.init_params([2, 8, 1], seed=0)
-    g = nf.grads(params, x, y, hidden="tanh", output="sigmoid")
+    params = nf.init_params([2, 8, 1], hidden="tanh", output="sigmoid", seed=0)
+    g = nf.grads(params, x, y)           # the params record how to run them
     params = nf.sgd_step(params, g, lr=0.5)
 
 The core (``init_params``, ``forward``, ``loss``, ``grads``, ``sgd_step``)
@@ -20,6 +21,8 @@ from nnfunc._types import (
     ActivationName,
     Array,
     Batch,
+    FloatDType,
+    Frozen,
     Grads,
     Hidden,
     InitName,
@@ -29,6 +32,7 @@ from nnfunc._types import (
     Params,
     Schedule,
     Seed,
+    State,
     Targets,
 )
 from nnfunc.activations import ACTIVATION_NAMES, ACTIVATIONS
@@ -62,9 +66,12 @@ from nnfunc.optim import (
 )
 from nnfunc.params import INITIALIZERS, freeze, init_params, layer_sizes, to_dict
 from nnfunc.training import (
+    Callback,
     CallbackError,
     EpochRecord,
+    History,
     TrainingError,
+    TrainingFailed,
     TrainingInterrupted,
     TrainResult,
     train,
@@ -80,13 +87,17 @@ __all__ = [
     "ActivationName",
     "Array",
     "Batch",
+    "Callback",
     "CallbackError",
     "Checkpoint",
     "CheckpointError",
     "EpochRecord",
+    "FloatDType",
+    "Frozen",
     "GradCheck",
     "Grads",
     "Hidden",
+    "History",
     "InitName",
     "LearningRate",
     "OptState",
@@ -95,9 +106,11 @@ __all__ = [
     "Params",
     "Schedule",
     "Seed",
+    "State",
     "Targets",
     "TrainResult",
     "TrainingError",
+    "TrainingFailed",
     "TrainingInterrupted",
     "__version__",
     "accuracy",

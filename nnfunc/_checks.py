@@ -9,59 +9,66 @@ only ever read.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import operator
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, get_args
+from typing import Any, cast, get_args
 
 import numpy as np
 
-from nnfunc._trust import known
-from nnfunc._types import ActivationName, Array, OutputName
+from nnfunc._types import (
+    ActivationName,
+    Array,
+    Frozen,
+    Hidden,
+    Net,
+    OutputName,
+)
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
 
 
-class Net(NamedTuple):
-    """The validated structure of a Params mapping, for the kernels."""
-
-    Ws: tuple[Array, ...]
-    bs: tuple[Array, ...]
-    dtype: np.dtype[Any]
-
-    def items(self) -> list[tuple[str, Array]]:
-        """``[("W1", W1), ("b1", b1), ...]`` in layer order."""
-        arrays = [a for pair in zip(self.Ws, self.bs, strict=True) for a in pair]
-        return list(zip(param_keys(len(self.Ws)), arrays, strict=True))
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        """Layer widths, input first: ``(n_0, n_1, ..., n_L)``."""
-        return (self.Ws[0].shape[0], *(W.shape[1] for W in self.Ws))
+class NonFiniteError(ValueError):
+    """A result would hold NaN or infinite values; the message says why."""
 
 
-@functools.cache
-def param_keys(L: int) -> tuple[str, ...]:
-    """``("W1", "b1", ..., "WL", "bL")``: the canonical key order."""
-    return tuple(f"{p}{l}" for l in range(1, L + 1) for p in "Wb")
+def as_array(value: object, name: str) -> np.ndarray[Any, Any]:
+    """``value`` as a plain ndarray (never copied when it already is one).
+
+    The rule for ndarray subclasses: masked arrays and ``np.matrix`` are
+    refused (``np.asarray`` would silently drop a mask, and a matrix changes
+    what ``*`` and indexing mean); any other subclass (``np.memmap``, ...) is
+    read as the plain array it holds. Ragged sequences are a TypeError.
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a masked array; nnfunc does not read masks. Drop the "
+            f"masked rows, or fill them ({name}.filled(value)), first"
+        )
+    if isinstance(value, np.matrix):
+        raise TypeError(f"{name} is an np.matrix; pass np.asarray({name}) instead")
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as e:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of real numbers: {e}") from None
 
 
 def check_params(params: object, name: str = "params") -> Net:
     """Check keys ``W1, b1, ..., WL, bL``, shapes that chain, one float dtype.
 
     Returns the weights and biases in layer order (the caller's arrays,
-    never copied, never written) and their common dtype.
+    never copied, never written) and their common dtype. A ``Frozen`` value
+    was checked when it was built: its structure is read, not checked again.
     """
+    if isinstance(params, Frozen) and params._net is not None:
+        return params._net
     if not isinstance(params, Mapping):
         raise TypeError(
             f"{name} must be a mapping of 'W1', 'b1', ... to arrays "
             f"(as returned by init_params), got {type(params).__name__}"
         )
-    arrays = known(params)
-    if arrays is not None:  # built and checked by the library; cannot change
-        return Net(tuple(arrays[0::2]), tuple(arrays[1::2]), arrays[0].dtype)
     n_layers = sum(1 for k in params if isinstance(k, str) and k.startswith("W"))
     expected = [f"{p}{l}" for l in range(1, n_layers + 1) for p in "Wb"]
     if n_layers == 0 or sorted(map(str, params.keys())) != sorted(expected):
@@ -80,6 +87,7 @@ def check_params(params: object, name: str = "params") -> Net:
                 raise TypeError(
                     f"{name}[{key!r}] must be a NumPy array, got {type(arr).__name__}"
                 )
+            as_array(arr, f"{name}[{key!r}]")  # refuses masked arrays, matrices
             if arr.dtype not in _FLOAT_DTYPES:
                 raise TypeError(
                     f"{name}[{key!r}] must be float32 or float64, got {arr.dtype}"
@@ -110,7 +118,8 @@ def check_params(params: object, name: str = "params") -> Net:
         Ws.append(W)
         bs.append(b)
     assert dtype is not None  # n_layers >= 1 was checked above
-    net = Net(tuple(Ws), tuple(bs), dtype)
+    sizes = (Ws[0].shape[0], *(W.shape[1] for W in Ws))
+    net = Net(tuple(Ws), tuple(bs), dtype, sizes)
     for key, arr in net.items():
         if not all_finite(arr):
             raise ValueError(f"{name}[{key!r}] has NaN or infinite values")
@@ -120,21 +129,18 @@ def check_params(params: object, name: str = "params") -> Net:
 def check_same_structure(net: Net, other: object, name: str) -> Net:
     """Check that ``other`` has exactly the keys and shapes of ``net``.
 
-    Returns ``other`` as a Net whose arrays are cast to ``net.dtype``.
+    Returns ``other`` as a Net whose arrays are cast to ``net.dtype``. A
+    ``Frozen`` value of the same sizes and dtype is read, not checked again.
     """
+    if isinstance(other, Frozen) and other._net is not None:
+        o = other._net
+        if o.sizes == net.sizes and o.dtype == net.dtype:
+            return o
     if not isinstance(other, Mapping):
         raise TypeError(
             f"{name} must be a mapping with the keys of params, "
             f"got {type(other).__name__}"
         )
-    trusted = known(other)
-    if (
-        trusted is not None
-        and len(trusted) == 2 * len(net.Ws)
-        and trusted[0].dtype == net.dtype
-        and all(a.shape == W.shape for a, W in zip(trusted[0::2], net.Ws, strict=True))
-    ):  # built and checked by the library, with the same shapes
-        return Net(tuple(trusted[0::2]), tuple(trusted[1::2]), net.dtype)
     refs = net.items()
     keys = [k for k, _ in refs]
     if len(other) != len(keys) or not all(k in other for k in keys):
@@ -149,6 +155,7 @@ def check_same_structure(net: Net, other: object, name: str) -> Net:
             raise TypeError(
                 f"{name}[{key!r}] must be a NumPy array, got {type(value).__name__}"
             )
+        value = as_array(value, f"{name}[{key!r}]")
         if value.dtype.kind not in "fiub":
             raise TypeError(f"{name}[{key!r}] must be a real array, got {value.dtype}")
         if value.shape != ref.shape:
@@ -165,12 +172,12 @@ def check_same_structure(net: Net, other: object, name: str) -> Net:
             )
             raise ValueError(f"{name}[{key!r}] has {what}")
         arrays.append(arr)
-    return Net(tuple(arrays[0::2]), tuple(arrays[1::2]), net.dtype)
+    return Net(tuple(arrays[0::2]), tuple(arrays[1::2]), net.dtype, net.sizes)
 
 
 def check_x(x: object, net: Net, name: str = "x") -> Array:
     """Return ``x`` as a 2-D finite array of ``net.dtype`` with ``n_0`` columns."""
-    arr = _as_real_array(x, name)
+    arr = as_real_array(x, name)
     n_in = net.Ws[0].shape[0]
     if arr.ndim != 2:
         hint = f"; for one sample use {name}.reshape(1, -1)" if arr.ndim == 1 else ""
@@ -197,7 +204,7 @@ def check_y(
     Integer class labels for ``softmax`` become one-hot rows; ``(batch,)``
     targets for a single output unit become one column.
     """
-    arr = _as_real_array(y, name)
+    arr = as_real_array(y, name)
     if arr.ndim == 0 or arr.ndim > 2:
         raise ValueError(
             f"{name} must be of shape (batch,) or (batch, {k}), got shape {arr.shape}"
@@ -273,10 +280,58 @@ def one_hot_labels(
     return Y
 
 
+def check_record(
+    params: object, hidden: object, output: object, n_hidden: int, k: int
+) -> tuple[Hidden, tuple[ActivationName, ...], OutputName]:
+    """The architecture to run: the arguments, else the params' record.
+
+    ``hidden``/``output`` None means the record of a ``Frozen`` value, and
+    for a plain mapping (or a value without a record) ``"relu"`` and
+    ``"sigmoid"``. An argument that contradicts the record is a ValueError.
+    Returns the hidden names as recorded, one name per hidden layer, and
+    the output name.
+    """
+    h, o = merge_record(params, hidden, output, n_hidden, k)
+    h = "relu" if h is None else h
+    return h, check_hidden(h, n_hidden), "sigmoid" if o is None else o
+
+
+def merge_record(
+    params: object, hidden: object, output: object, n_hidden: int, k: int
+) -> tuple[Hidden | None, OutputName | None]:
+    """The arguments checked against the params' record, else the record.
+
+    Either part is None when neither the argument nor the record gives it.
+    A hidden sequence comes back as a tuple, one name per hidden layer.
+    """
+    rec_h = params.hidden if isinstance(params, Frozen) else None
+    rec_o = params.output if isinstance(params, Frozen) else None
+    h: Hidden | None = rec_h
+    if hidden is not None:
+        names = check_hidden(hidden, n_hidden)
+        if rec_h is not None and check_hidden(rec_h, n_hidden) != names:
+            raise ValueError(
+                f"hidden={hidden!r} contradicts the params, which record "
+                f"hidden={rec_h!r}; leave hidden out to use the record"
+            )
+        h = cast(ActivationName, hidden) if isinstance(hidden, str) else names
+    o: OutputName | None = rec_o
+    if output is not None:
+        o = check_output(output, k)
+        if rec_o is not None and rec_o != o:
+            raise ValueError(
+                f"output={output!r} contradicts the params, which record "
+                f"output={rec_o!r}; leave output out to use the record"
+            )
+    if o is not None:
+        check_output(o, k)
+    return h, o
+
+
 def check_hidden(hidden: object, n_hidden: int) -> tuple[ActivationName, ...]:
     """One valid activation name per hidden layer."""
     if isinstance(hidden, str):
-        return (check_name(hidden, "hidden", get_args(ActivationName)),) * n_hidden
+        return (check_name(hidden, "hidden", _ACTIVATIONS),) * n_hidden
     if not isinstance(hidden, Sequence):
         raise TypeError(
             f"hidden must be an activation name or a sequence of them, "
@@ -287,7 +342,7 @@ def check_hidden(hidden: object, n_hidden: int) -> tuple[ActivationName, ...]:
             f"hidden has {len(hidden)} names but the network has {n_hidden} "
             f"hidden layers; pass one name, or one per hidden layer"
         )
-    return tuple(check_name(h, "hidden", get_args(ActivationName)) for h in hidden)
+    return tuple(check_name(h, "hidden", _ACTIVATIONS) for h in hidden)
 
 
 def check_output(output: object, k: int | None = None) -> OutputName:
@@ -352,6 +407,19 @@ def check_flag(value: object, name: str) -> bool:
     return value
 
 
+def check_beta(value: object, name: str) -> float:
+    """A decay rate in ``[0, 1)``."""
+    return check_float(value, name, lo=0.0, hi=1.0, hi_open=True)
+
+
+def check_positive(value: object, name: str) -> float:
+    """A finite real number ``> 0``."""
+    v = check_float(value, name)
+    if v == 0.0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return v
+
+
 def check_int(value: object, arg: str, *, lo: int = 0) -> int:
     """An ``int`` (not ``bool``) that is at least ``lo``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -374,16 +442,25 @@ def check_seed(seed: object, arg: str = "seed") -> int | np.random.SeedSequence:
     return check_int(seed, arg)
 
 
-def _as_real_array(x: object, name: str) -> Array:
-    try:
-        arr = np.asarray(x)
-    except (ValueError, TypeError) as e:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of real numbers: {e}") from None
+def as_real_array(x: object, name: str) -> Array:
+    """``x`` as a plain ndarray of real numbers (see ``as_array``)."""
+    arr = as_array(x, name)
     if arr.dtype.kind not in "fiub":
         raise TypeError(
             f"{name} must be an array of real numbers, got dtype {arr.dtype}"
         )
     return arr
+
+
+def sum_of_squares(a: np.ndarray[Any, Any]) -> float:
+    """``sum(a * a)`` in a fixed order, the same for any BLAS thread count.
+
+    ``np.vdot`` hands long products to BLAS, which splits them across its
+    threads, so its last bits depend on how many there are. ``einsum``'s
+    own loop (no BLAS without ``optimize``) always adds in one order, so
+    every number that feeds the params or the reports is reproducible.
+    """
+    return float(np.einsum("i,i->", a.ravel(), a.ravel()))
 
 
 def all_finite(a: np.ndarray[Any, Any]) -> bool:

@@ -1,87 +1,42 @@
 """The inner loops of ``nnfunc.train``: one epoch of steps, one evaluation.
 
-Everything here runs on inputs that ``train`` validated once: no checks per
-step. A step is ``loss_and_grads_kernel`` on a gathered batch, an optional
-global-norm clip of the new gradient arrays, and ``optimizer.update``. The
-only per-step test is ``math.isfinite(loss)``; the parameters themselves are
-checked once per epoch, and only searched further when a loss is not finite.
+Everything here runs on a ``Plan`` that ``train`` validated once. A step is
+``loss_and_grads_kernel`` on a gathered batch, an optional global-norm clip
+of the new gradient arrays, and the optimizer's ``step`` on the gradient
+packed as a value (whose checks on the library's own values are cheap, and
+whose result is checked finite). Anything that goes wrong in a step is a
+``Halt`` carrying the last good ``(params, state)``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from functools import partial
-from types import MappingProxyType
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from nnfunc._checks import Net
-from nnfunc._checks import all_finite as finite
-from nnfunc._optstate import lr_at, new_state
-from nnfunc._types import (
-    Array,
-    Grads,
-    LearningRate,
-    OptState,
-    OutputName,
-    Params,
-)
-from nnfunc.activations import Activation
-from nnfunc.backprop import backward, loss_and_grads_kernel, loss_value
+from nnfunc._checks import NonFiniteError, all_finite
+from nnfunc._plan import Pair, Plan
+from nnfunc._types import Array, Frozen, LearningRate, OptState
+from nnfunc.backprop import loss_and_grads_kernel, loss_value
 from nnfunc.batching import batch_indices, derive_seed, n_batches
 from nnfunc.clip import clip_factor
-from nnfunc.forward import Setup, forward_cache
-from nnfunc.optim import _sgd_update
-from nnfunc.params import freeze_owned
-
-#: Parameters with the optimizer state that goes with them.
-Pair = tuple[Params, OptState]
-
-#: ``Optimizer.update``: one step on validated inputs.
-Update = Callable[[Params, Grads, OptState], Pair]
-
-
-class Plan(NamedTuple):
-    """The validated inputs of one ``train`` call."""
-
-    acts: tuple[Activation, ...]
-    output: OutputName
-    rate: float
-    dtype: np.dtype[Any]
-    W_keys: tuple[str, ...]
-    b_keys: tuple[str, ...]
-    x: Array
-    Y: Array
-    val: tuple[Array, Array] | None
-    l2: float
-    clip: float | None
-    batch_size: int
-    drop_last: bool
-    seed: int | np.random.SeedSequence
-    update: Update
-
-    def setup(self, params: Params, rng: np.random.Generator | None) -> Setup:
-        """The kernels' view of ``params`` (no checks: built every step)."""
-        get = params.__getitem__
-        net = Net(
-            tuple(map(get, self.W_keys)), tuple(map(get, self.b_keys)), self.dtype
-        )
-        return Setup(net, self.acts, self.output, self.rate, rng)
+from nnfunc.forward import forward_cache
+from nnfunc.params import freeze, pack, retag
 
 
 class Halt(Exception):
     """An epoch that could not finish, with the last good ``(params, state)``.
 
     ``kind`` is ``"loss"`` (step ``step`` had a non-finite loss),
-    ``"update"`` (step ``step`` made the params non-finite), ``"epoch"`` (the
-    params became non-finite at an unknown step; ``pair`` is the epoch's
-    start) or ``"interrupt"`` (a KeyboardInterrupt, chained as the cause).
-    ``pair`` is the state before step ``step``.
+    ``"update"`` (step ``step`` would have made the params or the state
+    non-finite), ``"error"`` (step ``step`` raised; chained as the cause) or
+    ``"interrupt"`` (a KeyboardInterrupt, chained as the cause). ``pair``
+    is the state before step ``step``.
     """
 
-    def __init__(self, kind: str, pair: Pair, step: int | None, steps: int) -> None:
+    def __init__(self, kind: str, pair: Pair, step: int, steps: int) -> None:
         super().__init__(kind)
         self.kind, self.pair, self.step, self.steps = kind, pair, step, steps
 
@@ -93,151 +48,77 @@ def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
     ``derive_seed(seed, epoch)`` and draws the dropout masks of its step
     ``t`` from ``derive_seed(seed, epoch, t)``. The mean loss weights each
     batch by its size, so it is the mean over the samples seen.
-
-    Plain SGD (``nnfunc.sgd``) without clipping takes the fused path of
-    ``sgd_epoch``; every other optimizer goes through ``optimizer.update``.
     """
-    lr = plain_sgd_lr(plan)
-    if lr is not None:
-        try:
-            return sgd_epoch(plan, pair, epoch, lr, careful=False)
-        except _Retrace:  # a fault: run the epoch again, keeping every step
-            return sgd_epoch(plan, pair, epoch, lr, careful=True)
     n = plan.x.shape[0]
     size = plan.batch_size
     steps = n_batches(n, size, plan.drop_last)
     seed = derive_seed(plan.seed, epoch)
-    x, Y, l2, update = plan.x, plan.Y, plan.l2, plan.update
-    start = prev = cur = pair
+    x, Y, l2, update = plan.x, plan.Y, plan.l2, plan.optimizer.step
+    cur = pair
     total, seen, step = 0.0, 0, 0
     try:
         for step, idx in enumerate(batch_indices(n, size, seed, plan.drop_last)):
             params, state = cur
             rng = np.random.default_rng(derive_seed(seed, step)) if plan.rate else None
-            value, g = loss_and_grads_kernel(
-                plan.setup(params, rng), x[idx], Y[idx], l2
-            )
+            s = plan.setup(params, rng)
+            value, g = loss_and_grads_kernel(s, x[idx], Y[idx], l2)
             if not math.isfinite(value):
-                raise _fault(start, prev, cur, step, steps)
+                raise Halt("loss", cur, step, steps)
             if plan.clip is not None:
                 clip_in_place(g, plan.clip)
             total += value * idx.shape[0]
             seen += idx.shape[0]
-            prev, cur = cur, update(params, g, state)
+            new = update(params, pack(s.net, list(g.values()), None, None), state)
+            cur = _checked_pair(new, params)
+    except NonFiniteError as e:  # the step's result would not be finite
+        raise Halt("update", cur, step, steps) from e
     except KeyboardInterrupt as e:
         raise Halt("interrupt", cur, step, steps) from e
-    if not params_finite(cur[0]):
-        raise Halt("epoch", start, None, steps)
+    except Halt:
+        raise
+    except Exception as e:  # a schedule, a custom optimizer, the OS, ...
+        raise Halt("error", cur, step, steps) from e
     return cur, total / seen
 
 
-class _Retrace(Exception):
-    """The fast path met a fault it cannot place; the careful path will."""
+def _checked_pair(new: object, params: Frozen[Array]) -> Pair:
+    """What a step returned, as values with the run's record.
 
-
-def plain_sgd_lr(plan: Plan) -> LearningRate | None:
-    """The learning rate of ``nnfunc.sgd`` if that is the optimizer.
-
-    None for any other optimizer, or when the steps need clipping.
+    The library's own steps return values already; a custom optimizer's
+    plain mappings are frozen (and so checked) here.
     """
-    update = plan.update
-    if plan.clip is None and isinstance(update, partial) and update.func is _sgd_update:
-        lr: LearningRate = update.keywords["lr"]
-        return lr
-    return None
+    if not (isinstance(new, tuple) and len(new) == 2):
+        raise TypeError(
+            f"optimizer.step must return (params, state), got {type(new).__name__}"
+        )
+    p, st = new
+    p = p if isinstance(p, Frozen) and p._net is not None else _freeze(p, "params")
+    st = st if isinstance(st, Frozen) else _freeze(st, "state")
+    return retag(p, params.hidden, params.output), st
 
 
-def sgd_epoch(
-    plan: Plan, pair: Pair, epoch: int, lr: LearningRate, *, careful: bool
-) -> tuple[Pair, float]:
-    """One epoch of plain SGD, fused: ``theta -= eta * grad`` in place.
+def _freeze(value: object, what: str) -> Frozen[Any]:
+    """A custom step's plain mapping, frozen; a NaN or inf is a NonFiniteError.
 
-    The params live in one flat working buffer ``theta`` that this function
-    allocated (a copy; nothing else sees it until it is frozen, copied, at
-    the end of the epoch), with ``W1, b1, ...`` as views into it. Each step
-    folds the learning rate into the small error matrix (``backward``'s
-    ``scale``), has ``backward`` write ``eta * grad`` into a second buffer of
-    the same layout, and subtracts it in one call. The same batches and
-    seeds as ``run_epoch``. ``careful`` keeps a frozen copy after every step,
-    to name the first bad step of a run that diverged and hand back the last
-    finite state (the fast path raises ``_Retrace`` instead).
+    (``freeze`` would call it a ValueError like any other mistake, and the
+    run would end as a TrainingFailed instead of a TrainingError.)
     """
-    params, state = pair
-    keys = [k for wb in zip(plan.W_keys, plan.b_keys, strict=True) for k in wb]
-    theta, p = _buffer([params[k] for k in keys], keys)  # working copy, ours
-    grad = np.empty_like(theta)  # written by backward at every step
-    g = _views(grad, keys, p)
-    net = Net(
-        tuple(p[k] for k in plan.W_keys), tuple(p[k] for k in plan.b_keys), plan.dtype
-    )
-    s = Setup(net, plan.acts, plan.output, plan.rate, None)
-    n, size, count = plan.x.shape[0], plan.batch_size, int(state["count"])
-    steps = n_batches(n, size, plan.drop_last)
-    seed = derive_seed(plan.seed, epoch)
-    total, seen, step = 0.0, 0, 0
-    prev = cur = pair
-    try:
-        for step, idx in enumerate(batch_indices(n, size, seed, plan.drop_last)):
-            if plan.rate:
-                s = s._replace(rng=np.random.default_rng(derive_seed(seed, step)))
-            Yb = plan.Y[idx]
-            cache = forward_cache(s, plan.x[idx])
-            value = loss_value(s, cache.z[-1], Yb, plan.l2)
-            if not math.isfinite(value):
-                if not careful:
-                    raise _Retrace
-                raise _fault(pair, prev, cur, step, steps)
-            backward(s, cache, Yb, plan.l2, scale=lr_at(lr, count), out=g)
-            theta -= grad  # both buffers are this function's own
-            count += 1
-            total += value * idx.shape[0]
-            seen += idx.shape[0]
-            if careful:
-                prev, cur = cur, _frozen(p, keys, count)
-    except KeyboardInterrupt as e:
-        # A half-applied in-place step is not a state: hand back the epoch's
-        # start (resuming from it replays this epoch's batches exactly).
-        raise Halt("interrupt", pair, None, steps) from e
-    out = _frozen(p, keys, count)
-    if not params_finite(out[0]):
-        if not careful:
-            raise _Retrace
-        raise Halt("epoch", pair, None, steps)
-    return out, total / seen
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"optimizer.step must return (params, state) as mappings; its {what} "
+            f"is a {type(value).__name__}"
+        )
+    for k, v in value.items():
+        a = np.asarray(v)
+        if a.dtype.kind == "f" and not all_finite(a):
+            raise NonFiniteError(
+                f"optimizer.step returned {what} whose {k!r} holds NaN or "
+                "infinite values"
+            )
+    return freeze(value)
 
 
-def _buffer(arrays: list[Array], keys: list[str]) -> tuple[Array, dict[str, Array]]:
-    """A new flat buffer holding copies of ``arrays``, and its views by key."""
-    flat = np.concatenate([a.ravel() for a in arrays])
-    return flat, _views(flat, keys, dict(zip(keys, arrays, strict=True)))
-
-
-def _views(flat: Array, keys: list[str], like: dict[str, Array]) -> dict[str, Array]:
-    """Views of ``flat`` shaped like ``like[k]``, laid out in ``keys`` order."""
-    views, start = {}, 0
-    for k in keys:
-        shape, size = like[k].shape, like[k].size
-        views[k] = flat[start : start + size].reshape(shape)
-        start += size
-    return views
-
-
-def _frozen(p: dict[str, Array], keys: list[str], count: int) -> Pair:
-    """Frozen copies of the working params, and the SGD state after ``count``."""
-    _, arrays = _buffer([p[k] for k in keys], keys)
-    return freeze_owned(arrays), new_state(count, {})
-
-
-def _fault(start: Pair, prev: Pair, cur: Pair, step: int, steps: int) -> Halt:
-    """Name the first bad step and the last finite pair before it."""
-    if params_finite(cur[0]):
-        return Halt("loss", cur, step, steps)  # finite params, overflowing loss
-    if step > 0 and params_finite(prev[0]):
-        return Halt("update", prev, step - 1, steps)  # the last update overflowed
-    return Halt("epoch", start, None, steps)
-
-
-def evaluate(plan: Plan, params: Params) -> tuple[float | None, float | None]:
+def evaluate(plan: Plan, params: Frozen[Array]) -> tuple[float | None, float | None]:
     """Validation loss (no penalty, no dropout) and accuracy, if any data.
 
     Accuracy: ``softmax``, the argmax of the logits against the argmax of
@@ -271,21 +152,9 @@ def clip_in_place(g: dict[str, Array], max_norm: float) -> None:
             a *= scale  # a was just allocated by the kernel
 
 
-def params_finite(params: Params) -> bool:
-    """Whether every array of ``params`` is free of NaN and infinities."""
-    return all(map(finite, params.values()))
-
-
-def with_epoch(state: OptState, epoch: int) -> OptState:
-    """The optimizer state plus the 0-d int64 ``"epoch"`` (epochs completed)."""
-    e = np.array(epoch, dtype=np.int64)
-    e.flags.writeable = False  # e was just allocated here
-    return MappingProxyType({**state, "epoch": e})
-
-
-def last_lr(lr: LearningRate | None, state: OptState) -> float | None:
+def last_lr(lr: LearningRate, state: OptState) -> float:
     """The learning rate of the last step taken (the schedule at ``count - 1``)."""
-    if lr is None or not callable(lr):
-        return None if lr is None else float(lr)
+    if not callable(lr):
+        return float(lr)
     count = int(state["count"]) if "count" in state else 0
     return float(lr(max(count - 1, 0)))

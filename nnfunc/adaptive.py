@@ -2,9 +2,11 @@ r"""Adaptive learning rates: RMSProp, Adam and AdamW, as pure function pairs.
 
 Each divides the step by a running root-mean-square of the gradient, so
 every parameter gets its own effective step size. States are read-only
-mappings (``"count"`` plus slots ``"m.W1"``, ``"v.W1"``, ...), as for every
-optimizer in ``nnfunc.optim``; kernels allocate a few arrays per parameter
-and finish the arithmetic in place on them (comments give the textbook form).
+mappings (slots ``"m.W1"``, ``"v.W1"``, ... plus ``"count"``), as for every
+optimizer in ``nnfunc.optim``. Each kernel is written for one array and
+runs on the whole network as one array (see ``nnfunc._optstate``); it
+allocates a few arrays and finishes the arithmetic in place on them (the
+comments give the textbook form).
 """
 
 from __future__ import annotations
@@ -14,53 +16,52 @@ from typing import Any
 
 import numpy as np
 
-from nnfunc._checks import check_flag, check_float
-from nnfunc._optstate import (
+from nnfunc._checks import (
     check_beta,
-    check_lr,
+    check_flag,
+    check_float,
+    check_params,
     check_positive,
-    checked,
-    finite_step,
-    init_slots,
-    lr_at,
-    new_state,
 )
-from nnfunc._types import Grads, LearningRate, OptState, Params
+from nnfunc._optstate import check_lr, init_slots, step
+from nnfunc._types import (
+    Array,
+    Frozen,
+    Grads,
+    LearningRate,
+    Net,
+    OptState,
+    Params,
+    State,
+)
 from nnfunc.optim import Optimizer
-from nnfunc.params import freeze_owned
 
 
-def rmsprop_init(params: Params) -> OptState:
+def rmsprop_init(params: Params) -> State:
     """Zero mean squares ``v.W1, v.b1, ...`` and count 0."""
     return init_slots(params, "v")
 
 
 def _rmsprop(
-    params: Params,
-    grads: Grads,
-    state: OptState,
+    p: Array,
+    g: Array,
+    slots: dict[str, Array],
+    eta: float,
+    t: int,
     *,
-    lr: LearningRate,
     decay: float,
     eps: float,
-) -> tuple[Params, OptState]:
-    t = int(state["count"])
-    eta = lr_at(lr, t)
-    new_p, new_s = {}, {}
-    for k, p in params.items():
-        g = grads[k]
-        # v and d are allocated here; everything after works in place on them.
-        v = np.multiply(state[f"v.{k}"], decay)  # v = decay v + (1 - decay) g^2
-        d = np.multiply(g, g)
-        d *= 1.0 - decay
-        v += d
-        np.sqrt(v, out=d)  # d = eta g / (sqrt(v) + eps)
-        d += eps
-        np.divide(g, d, out=d)
-        d *= eta
-        new_p[k] = np.subtract(p, d, out=d)  # p - d, over d
-        new_s[f"v.{k}"] = v
-    return freeze_owned(new_p), new_state(t + 1, new_s)
+) -> tuple[Array, dict[str, Array]]:
+    # v and d are allocated here; everything after works in place on them.
+    v = np.multiply(slots["v"], decay)  # v = decay v + (1 - decay) g^2
+    d = np.multiply(g, g)
+    d *= 1.0 - decay
+    v += d
+    np.sqrt(v, out=d)  # d = eta g / (sqrt(v) + eps)
+    d += eps
+    np.divide(g, d, out=d)
+    d *= eta
+    return np.subtract(p, d, out=d), {"v": v}  # p - d, over d
 
 
 def rmsprop_step(
@@ -71,7 +72,7 @@ def rmsprop_step(
     lr: LearningRate,
     decay: float = 0.9,
     eps: float = 1e-8,
-) -> tuple[Params, OptState]:
+) -> tuple[Frozen[Array], State]:
     r"""One RMSProp step: divide the gradient by a running RMS of its size.
 
     .. math::
@@ -103,9 +104,8 @@ def rmsprop_step(
         >>> s["v.W1"], p["W1"]  # v = 0.25 * 9; step = 0.1 * 3 / 1.5
         (array([[2.25]]), array([[0.8]]))
     """
-    p, g = checked(params, grads, state, "v", "rmsprop")
-    hyper = _rmsprop_hyper(decay, eps)
-    return finite_step(lambda: _rmsprop(p, g, state, lr=check_lr(lr), **hyper))
+    kernel = partial(_rmsprop, **_rmsprop_hyper(decay, eps))
+    return step(kernel, "v", "rmsprop", params, grads, state, lr)
 
 
 def _rmsprop_hyper(decay: object, eps: object) -> dict[str, Any]:
@@ -114,13 +114,12 @@ def _rmsprop_hyper(decay: object, eps: object) -> dict[str, Any]:
 
 def rmsprop(lr: LearningRate, decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
     """``rmsprop_step`` with its hyperparameters bound, as an Optimizer."""
-    hyper = {"lr": check_lr(lr), **_rmsprop_hyper(decay, eps)}
-    return Optimizer(
-        rmsprop_init, partial(rmsprop_step, **hyper), partial(_rmsprop, **hyper)
-    )
+    lr = check_lr(lr)
+    kernel = partial(_rmsprop, **_rmsprop_hyper(decay, eps))
+    return Optimizer(rmsprop_init, partial(step, kernel, "v", "rmsprop", lr=lr), lr)
 
 
-def adam_init(params: Params) -> OptState:
+def adam_init(params: Params) -> State:
     """Zero moments ``m.W1, ..., v.W1, ...`` and count 0 (also for AdamW)."""
     return init_slots(params, "mv")
 
@@ -129,47 +128,64 @@ adamw_init = adam_init
 
 
 def _adam(
-    params: Params,
-    grads: Grads,
-    state: OptState,
+    p: Array,
+    g: Array,
+    slots: dict[str, Array],
+    eta: float,
+    t: int,
     *,
-    lr: LearningRate,
     b1: float,
     b2: float,
     eps: float,
-    weight_decay: float = 0.0,
-    decay_biases: bool = False,
-) -> tuple[Params, OptState]:
-    t = int(state["count"])
-    eta = lr_at(lr, t)
-    c1, c2 = 1.0 - b1 ** (t + 1), 1.0 - b2 ** (t + 1)  # bias corrections, t + 1 >= 1
-    # eta / c1 and eta lambda in NumPy: an overflow is flagged (an error in a
-    # public step), where Python floats would give a silent inf.
-    step = float(np.float64(eta) / c1)
-    shrink = float(1.0 - np.float64(eta) * weight_decay)
-    new_p, new_s = {}, {}
-    for k, p in params.items():
-        g = grads[k]
-        # m, v and d are allocated here; everything after works in place on them.
-        m = np.multiply(state[f"m.{k}"], b1)  # m = b1 m + (1 - b1) g
-        d = np.multiply(g, 1.0 - b1)
-        m += d
-        v = np.multiply(state[f"v.{k}"], b2)  # v = b2 v + (1 - b2) g^2
-        np.multiply(g, g, out=d)
-        d *= 1.0 - b2
-        v += d
-        np.divide(v, c2, out=d)  # d = eta m_hat / (sqrt(v_hat) + eps)
-        np.sqrt(d, out=d)
-        d += eps
-        np.divide(m, d, out=d)
-        d *= step  # eta / c1
-        if weight_decay and (decay_biases or k.startswith("W")):
-            new = np.multiply(p, shrink)  # (1 - eta lambda) p - d
-            new -= d
-        else:
-            new = np.subtract(p, d, out=d)  # p - d, over d
-        new_p[k], new_s[f"m.{k}"], new_s[f"v.{k}"] = new, m, v
-    return freeze_owned(new_p), new_state(t + 1, new_s)
+    decay: Array | None = None,
+) -> tuple[Array, dict[str, Array]]:
+    """Adam (and AdamW, when ``decay`` is ``1 - eta lambda`` per entry)."""
+    c1, c2 = 1.0 - b1**t, 1.0 - b2**t  # bias corrections, t >= 1
+    # eta / c1 in NumPy: an overflow gives inf here, and the step's check
+    # then names lr (Python floats would raise OverflowError instead).
+    step_size = np.float64(eta) / c1
+    # m, v and d are allocated here; everything after works in place on them.
+    m = np.multiply(slots["m"], b1)  # m = b1 m + (1 - b1) g
+    d = np.multiply(g, 1.0 - b1)
+    m += d
+    v = np.multiply(slots["v"], b2)  # v = b2 v + (1 - b2) g^2
+    np.multiply(g, g, out=d)
+    d *= 1.0 - b2
+    v += d
+    np.divide(v, c2, out=d)  # d = eta m_hat / (sqrt(v_hat) + eps)
+    np.sqrt(d, out=d)
+    d += eps
+    np.divide(m, d, out=d)
+    d *= step_size  # eta / c1
+    if decay is None:
+        return np.subtract(p, d, out=d), {"m": m, "v": v}  # p - d, over d
+    new = np.multiply(p, decay)  # (1 - eta lambda) p - d, on the weights
+    new -= d
+    return new, {"m": m, "v": v}
+
+
+def _adamw(
+    p: Array,
+    g: Array,
+    slots: dict[str, Array],
+    eta: float,
+    t: int,
+    *,
+    net: Net,
+    weight_decay: float,
+    decay_biases: bool,
+    **hyper: float,
+) -> tuple[Array, dict[str, Array]]:
+    """AdamW: Adam, with the weights (and biases if asked) shrunk first."""
+    shrink = np.float64(1.0) - np.float64(eta) * weight_decay
+    decay = np.full(p.shape, shrink, dtype=p.dtype)  # 1 - eta lambda per entry
+    if not decay_biases:
+        start = 0
+        for k, a in net.items():
+            if k.startswith("b"):  # biases do not decay: factor 1
+                decay[start : start + a.size] = 1.0  # decay was allocated here
+            start += a.size
+    return _adam(p, g, slots, eta, t, decay=decay, **hyper)
 
 
 def adam_step(
@@ -181,7 +197,7 @@ def adam_step(
     b1: float = 0.9,
     b2: float = 0.999,
     eps: float = 1e-8,
-) -> tuple[Params, OptState]:
+) -> tuple[Frozen[Array], State]:
     r"""One Adam step: momentum divided by a running RMS, both bias-corrected.
 
     .. math::
@@ -219,9 +235,8 @@ def adam_step(
         >>> p["W1"], p["b1"]  # each entry moves by lr against the gradient's sign
         (array([[0.9]]), array([0.1]))
     """
-    p, g = checked(params, grads, state, "mv", "adam")
-    hyper = _adam_hyper(b1, b2, eps)
-    return finite_step(lambda: _adam(p, g, state, lr=check_lr(lr), **hyper))
+    kernel = partial(_adam, **_adam_hyper(b1, b2, eps))
+    return step(kernel, "mv", "adam", params, grads, state, lr)
 
 
 def _adam_hyper(b1: object, b2: object, eps: object) -> dict[str, Any]:
@@ -236,8 +251,9 @@ def adam(
     lr: LearningRate, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> Optimizer:
     """``adam_step`` with its hyperparameters bound, as an Optimizer."""
-    hyper = {"lr": check_lr(lr), **_adam_hyper(b1, b2, eps)}
-    return Optimizer(adam_init, partial(adam_step, **hyper), partial(_adam, **hyper))
+    lr = check_lr(lr)
+    kernel = partial(_adam, **_adam_hyper(b1, b2, eps))
+    return Optimizer(adam_init, partial(step, kernel, "mv", "adam", lr=lr), lr)
 
 
 def adamw_step(
@@ -251,7 +267,7 @@ def adamw_step(
     eps: float = 1e-8,
     weight_decay: float = 0.01,
     decay_biases: bool = False,
-) -> tuple[Params, OptState]:
+) -> tuple[Frozen[Array], State]:
     r"""One AdamW step: Adam plus weight decay kept out of the moments.
 
     .. math::
@@ -292,9 +308,8 @@ def adamw_step(
         >>> p["W1"], p["b1"]  # a zero gradient: only W decays, by lr * 0.5
         (array([[0.95]]), array([1.]))
     """
-    p, g = checked(params, grads, state, "mv", "adamw")
     hyper = _adamw_hyper(b1, b2, eps, weight_decay, decay_biases)
-    return finite_step(lambda: _adam(p, g, state, lr=check_lr(lr), **hyper))
+    return step(_adamw_kernel(params, hyper), "mv", "adamw", params, grads, state, lr)
 
 
 def _adamw_hyper(
@@ -316,8 +331,11 @@ def adamw(
     decay_biases: bool = False,
 ) -> Optimizer:
     """``adamw_step`` with its hyperparameters bound, as an Optimizer."""
-    hyper = {
-        "lr": check_lr(lr),
-        **_adamw_hyper(b1, b2, eps, weight_decay, decay_biases),
-    }
-    return Optimizer(adam_init, partial(adamw_step, **hyper), partial(_adam, **hyper))
+    lr = check_lr(lr)
+    hyper = _adamw_hyper(b1, b2, eps, weight_decay, decay_biases)
+    return Optimizer(adam_init, partial(adamw_step, lr=lr, **hyper), lr)
+
+
+def _adamw_kernel(params: Params, hyper: dict[str, Any]) -> partial[Any]:
+    """``_adamw`` bound to the layout of ``params`` (which entries are biases)."""
+    return partial(_adamw, net=check_params(params), **hyper)

@@ -23,11 +23,21 @@ import math
 
 import numpy as np
 
-from nnfunc._checks import all_finite, check_float, check_x, check_y, param_keys
-from nnfunc._types import Array, Batch, Grads, Hidden, OutputName, Params, Seed, Targets
-from nnfunc.forward import Cache, Setup, forward_cache, overflow_error, setup
+from nnfunc._checks import all_finite, check_float, check_x, check_y, sum_of_squares
+from nnfunc._types import (
+    Array,
+    Batch,
+    Frozen,
+    Hidden,
+    OutputName,
+    Params,
+    Seed,
+    Targets,
+    param_keys,
+)
+from nnfunc.forward import Cache, Setup, forward_cache, overflow_error, record_of, setup
 from nnfunc.losses import OUTPUTS
-from nnfunc.params import freeze_owned
+from nnfunc.params import pack
 
 
 def loss_and_grads_kernel(
@@ -47,25 +57,14 @@ def loss_value(s: Setup, z_L: Array, Y: Array, l2: float) -> float:
     """The mean loss from the logits, plus ``(l2/2) sum ||W||^2``."""
     value: float = OUTPUTS[s.output].loss_sum(z_L, Y) / z_L.shape[0]
     if l2:
-        value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in s.net.Ws)
+        value += 0.5 * l2 * sum(sum_of_squares(W) for W in s.net.Ws)
     return value
 
 
-def backward(
-    s: Setup,
-    cache: Cache,
-    Y: Array,
-    l2: float,
-    scale: float = 1.0,
-    out: dict[str, Array] | None = None,
-) -> dict[str, Array]:
-    """The four equations, from the output layer down: ``scale * dL/dparams``.
+def backward(s: Setup, cache: Cache, Y: Array, l2: float) -> dict[str, Array]:
+    """The four equations, from the output layer down: ``dL/dparams``.
 
-    ``scale`` multiplies the small error matrix ``delta`` instead of the
-    gradients (``a.T @ (scale * delta) == scale * (a.T @ delta)``), so a
-    training step can fold the learning rate in for free. ``out``, if
-    given, holds arrays of the params' keys and shapes that the caller
-    allocated, to write the gradients into; otherwise they are new.
+    Returns new arrays in layer order ``W1, b1, ...``.
     """
     L = len(s.net.Ws)
     batch = Y.shape[0]
@@ -73,23 +72,22 @@ def backward(
     # BP1: for every canonical pair dL/dz^L = (a^L - y) / B (see losses.py).
     delta = OUTPUTS[s.output].f(cache.z[-1])
     delta -= Y  # delta was just allocated by the output activation
-    delta *= delta.dtype.type(scale / batch)
+    delta /= delta.dtype.type(batch)
     for l in range(L, 0, -1):
         W, a = s.net.Ws[l - 1], cache.a[l - 1]
-        kW, kb = f"W{l}", f"b{l}"
         # BP4 and BP3: dW = a^(l-1).T @ delta, db = delta.sum(axis=0)
-        dW = a.T @ delta if out is None else np.matmul(a.T, delta, out=out[kW])
+        dW = a.T @ delta
         if l2:
-            dW += (scale * l2) * W  # dW is new, or the caller's own buffer
-        g[kW] = dW
-        g[kb] = np.add.reduce(delta, axis=0, out=None if out is None else out[kb])
+            dW += l2 * W  # dW was just allocated by the product above
+        g[f"W{l}"] = dW
+        g[f"b{l}"] = delta.sum(axis=0)
         if l > 1:
             delta = delta @ W.T  # BP2, first factor; a new array
             delta *= s.acts[l - 2].df(cache.z[l - 2], cache.h[l - 2])
             mask = cache.masks[l - 2]
             if mask is not None:
                 delta *= mask
-    return {k: g[k] for k in param_keys(L)}
+    return {k: g[k] for k in param_keys(L)}  # layer order: W1, b1, W2, ...
 
 
 def loss_and_grads(
@@ -97,21 +95,23 @@ def loss_and_grads(
     x: Batch,
     y: Targets,
     *,
-    hidden: Hidden = "relu",
-    output: OutputName = "sigmoid",
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
     l2: float = 0.0,
     dropout: float = 0.0,
     training: bool = False,
     seed: Seed | None = None,
-) -> tuple[float, Grads]:
+) -> tuple[float, Frozen[Array]]:
     """The loss and its gradient from one forward and one backward pass.
 
     Args:
         params: ``W1, b1, ..., WL, bL``.
         x: inputs, ``(batch, n_0)``.
         y: targets (see ``loss``).
-        hidden: hidden activation name(s).
-        output: ``"sigmoid"``, ``"softmax"`` or ``"identity"``; fixes the loss.
+        hidden: hidden activation name(s); None uses the params' record
+            (see ``nnfunc.forward``).
+        output: ``"sigmoid"``, ``"softmax"`` or ``"identity"``; fixes the
+            loss. None uses the params' record.
         l2: weight of the penalty ``(l2/2) sum_l ||W^l||^2`` (biases excluded).
         dropout: drop probability of hidden units when ``training``.
         training: apply dropout with masks drawn from ``seed``.
@@ -134,7 +134,7 @@ def loss_and_grads(
         value, g = loss_and_grads_kernel(s, xs, Y, penalty)
         if not math.isfinite(value):
             raise overflow_error("the loss", s.net.dtype)
-        return value, _freeze_finite(g)
+        return value, _freeze_finite(params, s, g)
 
 
 def grads(
@@ -142,13 +142,13 @@ def grads(
     x: Batch,
     y: Targets,
     *,
-    hidden: Hidden = "relu",
-    output: OutputName = "sigmoid",
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
     l2: float = 0.0,
     dropout: float = 0.0,
     training: bool = False,
     seed: Seed | None = None,
-) -> Grads:
+) -> Frozen[Array]:
     """``dL/dparams`` by backpropagation (see the module docstring).
 
     Same arguments as ``loss_and_grads``; returns only the gradient, a
@@ -165,7 +165,7 @@ def grads(
         params, x, y, hidden, output, l2, dropout, training, seed
     )
     with np.errstate(all="ignore"):  # an overflow is reported in words
-        return _freeze_finite(backward(s, forward_cache(s, xs), Y, penalty))
+        return _freeze_finite(params, s, backward(s, forward_cache(s, xs), Y, penalty))
 
 
 def loss(
@@ -173,8 +173,8 @@ def loss(
     x: Batch,
     y: Targets,
     *,
-    hidden: Hidden = "relu",
-    output: OutputName = "sigmoid",
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
     l2: float = 0.0,
     dropout: float = 0.0,
     training: bool = False,
@@ -209,8 +209,8 @@ def _prepare(
     params: Params,
     x: Batch,
     y: Targets,
-    hidden: Hidden,
-    output: OutputName,
+    hidden: Hidden | None,
+    output: OutputName | None,
     l2: float,
     dropout: float,
     training: bool,
@@ -223,17 +223,22 @@ def _prepare(
     return s, xs, Y, check_float(l2, "l2")
 
 
-def _freeze_finite(g: dict[str, Array]) -> Grads:
+def _freeze_finite(params: Params, s: Setup, g: dict[str, Array]) -> Frozen[Array]:
     """Freeze new gradient arrays once they are known to be finite.
 
-    One pass per array certifies it (``all_finite``). Certified gradients
-    are remembered, so ``sgd_step`` and the optimizers need not check them
-    again.
+    The gradient is packed into one buffer (so a step can treat the whole
+    network as one array) and certified by one pass over it. It keeps the
+    params' record.
     """
+    value = pack(s.net, list(g.values()), *record_of(params))
+    flat = value._net.flat if value._net is not None else None
+    if flat is not None and all_finite(flat):
+        return value
     for k, a in g.items():
         if not all_finite(a):
             raise ValueError(
                 f"the gradient {k} overflowed {a.dtype}: the inputs or params are "
-                "too large for it; scale the inputs down or use float64"
+                "too large for it, or params hold NaN or inf; scale the inputs "
+                "down or use float64"
             )
-    return freeze_owned(g, valid=True)
+    return value

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_int, check_seed
+from nnfunc._checks import as_array, check_int, check_seed
 from nnfunc._types import Seed
 
 #: Indices into the data set, one array per batch.
@@ -154,11 +154,8 @@ def n_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
 
 
 def _array(a: object, name: str) -> npt.NDArray[Any]:
-    """``np.asarray(a)``, with an error naming ``name`` for ragged lists."""
-    try:
-        return np.asarray(a)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"{name} must be an array: {e}") from None
+    """``a`` as a plain array (see ``nnfunc._checks.as_array``)."""
+    return as_array(a, name)
 
 
 def _length(a: npt.NDArray[Any], name: str) -> int:

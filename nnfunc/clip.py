@@ -11,9 +11,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from nnfunc._optstate import check_positive
-from nnfunc._types import Array, Grads
-from nnfunc.params import freeze, freeze_owned
+from nnfunc._checks import as_array, check_positive, sum_of_squares
+from nnfunc._types import Array, Frozen, Grads
+from nnfunc.forward import record_of
+from nnfunc.params import freeze, freeze_new
 
 
 def global_norm(grads: Grads) -> float:
@@ -34,7 +35,7 @@ def global_norm(grads: Grads) -> float:
     return norm
 
 
-def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
+def clip_by_global_norm(grads: Grads, max_norm: float) -> Frozen[Array]:
     r"""Scale all gradients together so that their global norm is at most ``max_norm``.
 
     .. math:: g_k \leftarrow g_k \cdot \min(1,\ c / \|g\|), \qquad
@@ -58,9 +59,11 @@ def clip_by_global_norm(grads: Grads, max_norm: float) -> Grads:
     c = check_positive(max_norm, "max_norm")
     gs = _check_grads(grads)
     scale = clip_factor(list(gs.values()), c)
+    record = record_of(grads)
     if scale is None:
-        return freeze(gs)
-    return freeze_owned({k: _scaled(g, scale) for k, g in gs.items()})
+        return freeze(gs, hidden=record[0], output=record[1])
+    scaled = {k: _scaled(g, scale) for k, g in gs.items()}  # new arrays
+    return freeze_new(scaled, "grads", *record)
 
 
 def clip_factor(arrays: list[Array], c: float) -> float | None:
@@ -85,6 +88,8 @@ def _check_grads(grads: object) -> Mapping[str, Array]:
             f"grads must be a mapping of names to arrays, got {type(grads).__name__}"
         )
     for k, g in grads.items():
+        if isinstance(g, np.ndarray):
+            as_array(g, f"grads[{k!r}]")  # refuses masked arrays and matrices
         if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
             got = g.dtype if isinstance(g, np.ndarray) else type(g).__name__
             raise TypeError(f"grads[{k!r}] must be a float array, got {got}")
@@ -101,7 +106,7 @@ def array_norm(g: Array) -> float:
     then ``||g / max |g| ||`` is taken in float64 and scaled back.
     """
     with np.errstate(over="ignore", under="ignore"):
-        sq = float(np.vdot(g, g))
+        sq = sum_of_squares(g)
     info = np.finfo(g.dtype)
     floor = g.size * float(info.tiny) / float(info.eps)  # below: underflow shows
     if g.dtype.itemsize >= 4 and math.isfinite(sq) and sq >= floor:
@@ -110,7 +115,7 @@ def array_norm(g: Array) -> float:
     if top == 0.0:
         return 0.0
     r = np.divide(g, top, dtype=np.float64)
-    return top * math.sqrt(float(np.vdot(r, r)))
+    return top * math.sqrt(sum_of_squares(r))
 
 
 def _scaled(g: Array, scale: float) -> Array:

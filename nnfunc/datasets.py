@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_float, check_int, check_seed
+from nnfunc._checks import as_array, check_float, check_int, check_seed
 from nnfunc._idx import IDX_TYPES, MNIST, MNIST_FILES, load_mnist, read_idx
 from nnfunc._types import Seed
 
@@ -223,11 +223,8 @@ def split(
 
 
 def _array(x: object, arg: str) -> npt.NDArray[Any]:
-    """``np.asarray(x)``, with an error naming ``arg`` for ragged lists."""
-    try:
-        return np.asarray(x)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"{arg} must be an array: {e}") from None
+    """``x`` as a plain array (see ``nnfunc._checks.as_array``)."""
+    return as_array(x, arg)
 
 
 def _real(x: npt.ArrayLike, arg: str) -> npt.NDArray[np.floating[Any]]:

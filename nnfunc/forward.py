@@ -24,15 +24,23 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nnfunc._checks import (
-    Net,
     check_float,
-    check_hidden,
-    check_output,
     check_params,
+    check_record,
     check_seed,
     check_x,
 )
-from nnfunc._types import Array, Batch, Hidden, Output, OutputName, Params, Seed
+from nnfunc._types import (
+    Array,
+    Batch,
+    Frozen,
+    Hidden,
+    Net,
+    Output,
+    OutputName,
+    Params,
+    Seed,
+)
 from nnfunc.activations import ACTIVATIONS, Activation
 from nnfunc.losses import OUTPUTS
 
@@ -52,27 +60,36 @@ class Cache(NamedTuple):
 
 
 class Setup(NamedTuple):
-    """Validated options shared by forward, loss and grads."""
+    """Validated options shared by forward, loss and grads.
+
+    ``hidden`` is the architecture as recorded (one name, or one per hidden
+    layer) and ``acts`` its activation per hidden layer.
+    """
 
     net: Net
     acts: tuple[Activation, ...]
     output: OutputName
     rate: float
     rng: np.random.Generator | None
+    hidden: Hidden = "relu"
 
 
 def setup(
     params: Params,
-    hidden: Hidden,
-    output: OutputName,
+    hidden: Hidden | None,
+    output: OutputName | None,
     dropout: float = 0.0,
     training: bool = False,
     seed: Seed | None = None,
 ) -> Setup:
-    """Validate params and the options; the kernels then trust them."""
+    """Validate params and the options; the kernels then trust them.
+
+    ``hidden``/``output`` None: the params' record (see ``check_record``).
+    """
     net = check_params(params)
-    names = check_hidden(hidden, len(net.Ws) - 1)
-    out = check_output(output, net.Ws[-1].shape[1])
+    record, names, out = check_record(
+        params, hidden, output, len(net.Ws) - 1, net.sizes[-1]
+    )
     rate = check_float(dropout, "dropout", hi=1.0, hi_open=True)
     if not isinstance(training, bool):
         raise TypeError(f"training must be a bool, got {type(training).__name__}")
@@ -86,7 +103,15 @@ def setup(
         rng = np.random.default_rng(check_seed(seed))
     elif seed is not None:
         check_seed(seed)
-    return Setup(net, tuple(ACTIVATIONS[n] for n in names), out, rate, rng)
+    acts = tuple(ACTIVATIONS[n] for n in names)
+    return Setup(net, acts, out, rate, rng, record)
+
+
+def record_of(params: Params) -> tuple[Hidden | None, OutputName | None]:
+    """The ``(hidden, output)`` a params value records, ``(None, None)`` if none."""
+    if isinstance(params, Frozen):
+        return params.hidden, params.output
+    return None, None
 
 
 def forward_cache(s: Setup, x: Array) -> Cache:
@@ -126,8 +151,8 @@ def forward(
     params: Params,
     x: Batch,
     *,
-    hidden: Hidden = "relu",
-    output: OutputName = "sigmoid",
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
     dropout: float = 0.0,
     training: bool = False,
     seed: Seed | None = None,
@@ -137,8 +162,12 @@ def forward(
     Args:
         params: ``W1, b1, ..., WL, bL`` as from ``init_params``.
         x: inputs of shape ``(batch, n_0)``; cast once to the params' dtype.
-        hidden: one activation for every hidden layer, or one name per layer.
-        output: ``"sigmoid"``, ``"softmax"`` or ``"identity"``.
+        hidden: one activation for every hidden layer, or one name per
+            layer; None (the default) uses the params' record (``"relu"``
+            for a plain mapping). A name that contradicts the record is a
+            ValueError.
+        output: ``"sigmoid"``, ``"softmax"`` or ``"identity"``; None uses
+            the record (``"sigmoid"`` for a plain mapping).
         dropout: probability of dropping each hidden unit, used only when
             ``training`` is true (then ``seed`` is required).
         training: apply dropout (True) or not (False, evaluation).
@@ -166,8 +195,8 @@ def predict(
     params: Params,
     x: Batch,
     *,
-    hidden: Hidden = "relu",
-    output: OutputName = "sigmoid",
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
 ) -> Array:
     """Predictions shaped like the labels they are compared with.
 
@@ -175,11 +204,12 @@ def predict(
     ``sigmoid``: 0/1 (int64) where ``a > 0.5``, i.e. ``z > 0``; shape
     ``(batch, k)``, or ``(batch,)`` when ``k == 1``.
     ``identity``: the outputs; shape ``(batch, k)``, or ``(batch,)`` when ``k == 1``.
+    ``hidden`` and ``output`` as for ``forward``: the params' record by default.
 
     Examples:
         >>> from nnfunc import init_params
-        >>> p = init_params([2, 3, 4], seed=0)
-        >>> predict(p, np.ones((5, 2)), output="softmax").shape
+        >>> p = init_params([2, 3, 4], output="softmax", seed=0)
+        >>> predict(p, np.ones((5, 2))).shape
         (5,)
     """
     s = setup(params, hidden, output)

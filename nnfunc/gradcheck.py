@@ -29,7 +29,8 @@ from nnfunc._checks import (
     check_seed,
 )
 from nnfunc._types import Array, Grads, Params, Seed
-from nnfunc.params import freeze_owned
+from nnfunc.forward import record_of
+from nnfunc.params import freeze_new
 
 
 class GradCheck(NamedTuple):
@@ -78,10 +79,10 @@ def check_grads(
 
     Examples:
         >>> import nnfunc as nf
-        >>> p = nf.init_params([2, 3, 1], seed=1)
+        >>> p = nf.init_params([2, 3, 1], hidden="tanh", seed=1)
         >>> x, y = np.array([[0.5, -1.0]]), np.array([1.0])
-        >>> f = lambda q: nf.loss(q, x, y, hidden="tanh")
-        >>> check_grads(f, p, nf.grads(p, x, y, hidden="tanh")).ok
+        >>> f = lambda q: nf.loss(q, x, y)  # q keeps the record of p: tanh
+        >>> check_grads(f, p, nf.grads(p, x, y)).ok
         True
     """
     if not callable(loss_fn):
@@ -90,6 +91,7 @@ def check_grads(
         )
     net = check_params(params)
     g = check_same_structure(net, grads, "grads")
+    record = record_of(params)
     check_name(mode, "mode", ("direction", "coordinate"))
     step = check_float(h, "h")
     if step == 0.0:
@@ -112,7 +114,7 @@ def check_grads(
             n = int(np.prod(shape))
             out[k] = t[i : i + n].reshape(shape).copy()
             i += n
-        value = loss_fn(freeze_owned(out))
+        value = loss_fn(freeze_new(out, "params", *record))
         return check_float(value, "loss_fn(params)", lo=-math.inf)
 
     if mode == "direction":

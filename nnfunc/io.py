@@ -43,10 +43,17 @@ from typing import IO, Any, NamedTuple, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_hidden, check_output, check_params
+from nnfunc._checks import (
+    all_finite,
+    as_array,
+    check_hidden,
+    check_output,
+    check_params,
+    merge_record,
+)
 from nnfunc._npz import Invalid, read_npy, write_atomic
 from nnfunc._types import Hidden, OptState, OutputName, Params
-from nnfunc.params import freeze_owned
+from nnfunc.params import freeze_new
 
 FORMAT = "nnfunc.checkpoint"
 VERSION = 1
@@ -102,31 +109,35 @@ def save(
             ``[A-Za-z0-9_][A-Za-z0-9_.-]*``. A state returned by ``train``
             saves as it is.
         hidden: the hidden activation(s) to record (a sequence loads back as
-            a tuple).
-        output: the output name to record.
+            a tuple); None records the params' own record, if any. A name
+            that contradicts the params' record is a ValueError.
+        output: the output name to record; None likewise.
         meta: any JSON value (dicts with ``str`` keys, lists, ``str``, ``int``,
             finite ``float``, ``bool``, ``None``) that loads back equal.
 
     Examples:
         >>> import os, tempfile
         >>> from nnfunc.params import init_params
-        >>> params = init_params([2, 3, 1], seed=0)
+        >>> params = init_params([2, 3, 1], hidden="tanh", seed=0)
         >>> with tempfile.TemporaryDirectory() as d:
         ...     path = os.path.join(d, "net.npz")
-        ...     save(path, params, hidden="tanh", output="sigmoid", meta={"epoch": 3})
+        ...     save(path, params, meta={"epoch": 3})  # the params' record goes too
         ...     ckpt = load(path)
         >>> ckpt.sizes, ckpt.hidden, ckpt.output, ckpt.meta, ckpt.opt_state
         ((2, 3, 1), 'tanh', 'sigmoid', {'epoch': 3}, None)
-        >>> all(ckpt.params[k].tobytes() == params[k].tobytes() for k in params)
-        True
+        >>> ckpt.params == params, ckpt.params.hidden  # same bits, same record
+        (True, 'tanh')
     """
     net = check_params(params)
+    for key, a in net.items():  # a value's arrays may have been made writeable
+        if not all_finite(a):
+            raise ValueError(f"params[{key!r}] has NaN or infinite values")
     target = _check_path(path)
-    if hidden is not None:
-        names = check_hidden(hidden, len(net.Ws) - 1)
-        hidden = hidden if isinstance(hidden, str) else list(names)
-    if output is not None:
-        output = check_output(output, net.sizes[-1])
+    hidden, output = merge_record(
+        params, hidden, output, len(net.Ws) - 1, net.sizes[-1]
+    )
+    if hidden is not None and not isinstance(hidden, str):
+        hidden = list(hidden)
     state = None if opt_state is None else _check_state(opt_state, net.dtype)
     header = {
         "format": FORMAT,
@@ -240,8 +251,8 @@ def _read(f: IO[bytes]) -> Checkpoint:
     except (TypeError, ValueError) as e:
         raise Invalid(f"header: {e}") from None
     return Checkpoint(
-        params=freeze_owned(params),  # arrays _read_npy just allocated
-        opt_state=None if state is None else freeze_owned(state),
+        params=freeze_new(params, "params", hidden, output),  # new arrays
+        opt_state=None if state is None else freeze_new(state, "opt_state"),
         hidden=hidden,
         output=output,
         meta=header["meta"],
@@ -328,6 +339,8 @@ def _check_state(state: object, dtype: np.dtype[Any]) -> dict[str, npt.NDArray[A
         )
     out: dict[str, npt.NDArray[Any]] = {}
     for k, a in state.items():
+        if isinstance(a, np.ndarray):
+            as_array(a, f"opt_state[{k!r}]")  # refuses masked arrays, matrices
         if not isinstance(k, str) or not _STATE_KEY.match(k):
             raise ValueError(
                 f"opt_state keys must match [A-Za-z0-9_][A-Za-z0-9_.-]* "

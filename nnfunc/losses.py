@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import _as_real_array
+from nnfunc._checks import as_real_array, sum_of_squares
 from nnfunc._types import Array, OutputName
 from nnfunc.activations import identity, sigmoid
 
@@ -87,7 +87,7 @@ def log_softmax(z: npt.ArrayLike) -> Array:
 
 def _check_logits(z: object) -> Array:
     """``z`` as a finite 2-D float array with at least one column."""
-    arr = _as_real_array(z, "z")
+    arr = as_real_array(z, "z")
     if arr.ndim != 2 or arr.shape[1] == 0:
         raise ValueError(
             f"z must be 2-D of shape (batch, k) with k >= 1, got shape {arr.shape}"
@@ -140,7 +140,7 @@ def half_sse(z: Array, Y: Array) -> float:
         2.0
     """
     r = z - Y
-    return float(0.5 * np.vdot(r, r))
+    return 0.5 * sum_of_squares(r)
 
 
 class OutputPair(NamedTuple):

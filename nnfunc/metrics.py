@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_int
+from nnfunc._checks import as_array, check_int
 
 #: Integer class labels, one per sample.
 Labels = npt.NDArray[np.int64]
@@ -154,10 +154,7 @@ def _ratio(
 
 def _labels(y: object, name: str, ndims: tuple[int, ...]) -> Labels:
     """``y`` as int64 labels: integer (or bool, or whole float) values."""
-    try:
-        arr = np.asarray(y)
-    except (ValueError, TypeError) as e:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of integer labels: {e}") from None
+    arr = as_array(y, name)
     if arr.ndim not in ndims:
         shapes = " or ".join(("(n,)", "(n, k)")[d - 1] for d in ndims)
         raise ValueError(f"{name} must have shape {shapes}, got shape {arr.shape}")

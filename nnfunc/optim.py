@@ -16,12 +16,30 @@ of squared gradients.
 ``lr`` is a float or a schedule ``step -> lr`` (see ``nnfunc.schedules``),
 called with the count *before* the step: 0 on the first step.
 
-Each step is written once, as a kernel on validated inputs (``_momentum``
-here, ``_rmsprop`` and ``_adam`` in ``nnfunc.adaptive``). The public
-``X_step`` validates and calls it; ``Optimizer.update`` calls it directly.
-Kernels allocate a few arrays per parameter and finish the arithmetic in
-place on them (``out=``, ``*=``);
-the comments give the textbook form each line computes.
+Each step is written once, as a kernel for one array (``_sgd`` and
+``_momentum`` here, ``_rmsprop`` and ``_adam`` in ``nnfunc.adaptive``);
+``nnfunc._optstate.step`` validates the inputs and runs the kernel on the
+whole network at once, as one array. Kernels allocate their results and
+finish the arithmetic in place on them (``out=``, ``*=``); the comment on
+each line gives the textbook form it computes.
+
+A custom optimizer is any ``Optimizer(init, step, lr)``: ``init(params) ->
+state`` and ``step(params, grads, state) -> (params, state)`` returning new
+values, ``lr`` for the record (``train`` reports it per epoch)::
+
+    >>> import nnfunc as nf
+    >>> def sign_init(params):
+    ...     return nf.sgd_init(params)  # no slots, only the step count
+    >>> def sign_step(params, grads, state, lr=0.01):
+    ...     # theta - lr * sign(g): a new value, nothing written
+    ...     new = {k: params[k] - lr * np.sign(grads[k]) for k in params}
+    ...     count = {"count": np.array(int(state["count"]) + 1)}
+    ...     return nf.freeze(new, hidden=params.hidden, output=params.output), count
+    >>> opt = nf.Optimizer(sign_init, sign_step, lr=0.01)
+    >>> p = nf.init_params([2, 1], seed=0)
+    >>> p2, s = opt.step(p, nf.grads(p, np.ones((1, 2)), [1.0]), opt.init(p))
+    >>> float(p["W1"][0, 0] - p2["W1"][0, 0])  # moved by lr against the sign
+    -0.01
 """
 
 from __future__ import annotations
@@ -32,46 +50,44 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from nnfunc._checks import check_flag, check_float, check_params, check_same_structure
-from nnfunc._optstate import (
+from nnfunc._checks import (
     check_beta,
-    check_lr,
-    checked,
-    finite_step,
-    init_slots,
-    lr_at,
-    new_state,
+    check_flag,
+    check_float,
+    check_params,
+    check_same_structure,
 )
-from nnfunc._types import Array, Grads, LearningRate, OptState, Params
-from nnfunc.params import freeze_owned
+from nnfunc._optstate import check_lr, init_slots, run, step
+from nnfunc._types import Array, Frozen, Grads, LearningRate, OptState, Params, State
 
 
 class Optimizer(NamedTuple):
-    """An optimizer with its hyperparameters bound.
+    """An optimizer with its hyperparameters bound, for ``train``.
 
-    ``init(params) -> state`` and ``step(params, grads, state) ->
-    (params, state)`` validate their inputs like every public function;
-    ``update`` is the same step on inputs already validated (``train``
-    checks once per call and then uses it in the hot loop). All three
-    return new, read-only values.
+    ``init(params) -> state`` and ``step(params, grads, state) -> (params,
+    state)`` validate their inputs like every public function and return new
+    values. ``lr`` is the learning rate (a float or a schedule) the step
+    uses, kept here so that ``train`` can report it.
     """
 
     init: Callable[[Params], OptState]
     step: Callable[[Params, Grads, OptState], tuple[Params, OptState]]
-    update: Callable[[Params, Grads, OptState], tuple[Params, OptState]]
+    lr: LearningRate
 
 
-def sgd_step(params: Params, grads: Grads, *, lr: float) -> Params:
+def sgd_step(params: Params, grads: Grads, *, lr: float) -> Frozen[Array]:
     r"""One step of plain gradient descent, :math:`\theta - \eta\, g`.
 
     Args:
         params: the current parameters (never modified).
         grads: a gradient with exactly the keys and shapes of ``params``;
             cast to the params' dtype.
-        lr: the learning rate :math:`\eta \ge 0`, finite.
+        lr: the learning rate :math:`\eta \ge 0`, finite (``sgd_step``
+            keeps no step count, so it takes no schedule; ``sgd(schedule)``
+            does).
 
     Returns:
-        New read-only params in the dtype of ``params``.
+        New read-only params in the dtype of ``params``, with its record.
 
     Examples:
         >>> import nnfunc as nf
@@ -81,27 +97,24 @@ def sgd_step(params: Params, grads: Grads, *, lr: float) -> Params:
         {'W1': array([[0.5]]), 'b1': array([-0.25])}
     """
     net = check_params(params)
-    step = check_float(lr, "lr")
     g = check_same_structure(net, grads, "grads")
-    pairs = list(zip(net.items(), g.items(), strict=True))
-
-    def kernel() -> tuple[Params, None]:
-        return freeze_owned({k: _sgd(p, d, step) for (k, p), (_, d) in pairs}), None
-
-    return finite_step(kernel)[0]
+    return run(_sgd_kernel, params, net, g, {}, check_float(lr, "lr"), 1)[0]
 
 
 def _sgd(p: Array, g: Array, lr: float) -> Array:
-    """``p - lr * g`` with one allocation.
-
-    The difference is written over the product, an array allocated here.
-    """
-    out: Array = np.multiply(g, lr, dtype=p.dtype)
-    np.subtract(p, out, out=out)
+    """``p - lr * g`` with one allocation."""
+    out: Array = np.multiply(g, lr, dtype=p.dtype)  # out = lr * g, a new array
+    np.subtract(p, out, out=out)  # out = p - lr * g, over it
     return out
 
 
-def sgd_init(params: Params) -> OptState:
+def _sgd_kernel(
+    p: Array, g: Array, slots: dict[str, Array], eta: float, t: int
+) -> tuple[Array, dict[str, Array]]:
+    return _sgd(p, g, eta), {}
+
+
+def sgd_init(params: Params) -> State:
     """The state of plain gradient descent: only the step count (0).
 
     Examples:
@@ -112,22 +125,6 @@ def sgd_init(params: Params) -> OptState:
     return init_slots(params, "")
 
 
-def _sgd_update(
-    params: Params, grads: Grads, state: OptState, *, lr: LearningRate
-) -> tuple[Params, OptState]:
-    t = int(state["count"])
-    eta = lr_at(lr, t)
-    new_p = {k: _sgd(p, grads[k], eta) for k, p in params.items()}
-    return freeze_owned(new_p), new_state(t + 1, {})
-
-
-def _sgd_checked(
-    params: Params, grads: Grads, state: OptState, *, lr: LearningRate
-) -> tuple[Params, OptState]:
-    p, g = checked(params, grads, state, "", "sgd")
-    return finite_step(lambda: _sgd_update(p, g, state, lr=check_lr(lr)))
-
-
 def sgd(lr: LearningRate) -> Optimizer:
     r"""Plain gradient descent, :math:`\theta - \eta_t g`, as an Optimizer.
 
@@ -136,48 +133,40 @@ def sgd(lr: LearningRate) -> Optimizer:
         >>> opt = sgd(0.5)
         >>> p = nf.freeze({"W1": np.ones((1, 1)), "b1": np.zeros(1)})
         >>> p, s = opt.step(p, p, opt.init(p))  # the gradient of |p|^2 / 2
-        >>> p["W1"], int(s["count"])
-        (array([[0.5]]), 1)
+        >>> p["W1"], int(s["count"]), opt.lr
+        (array([[0.5]]), 1, 0.5)
     """
     lr = check_lr(lr)
-    return Optimizer(
-        sgd_init, partial(_sgd_checked, lr=lr), partial(_sgd_update, lr=lr)
-    )
+    return Optimizer(sgd_init, partial(step, _sgd_kernel, "", "sgd", lr=lr), lr)
 
 
 # --------------------------------------------------------------- momentum
 
 
-def momentum_init(params: Params) -> OptState:
+def momentum_init(params: Params) -> State:
     """Zero velocities ``m.W1, m.b1, ...`` and count 0."""
     return init_slots(params, "m")
 
 
 def _momentum(
-    params: Params,
-    grads: Grads,
-    state: OptState,
+    p: Array,
+    g: Array,
+    slots: dict[str, Array],
+    eta: float,
+    t: int,
     *,
-    lr: LearningRate,
     beta: float,
     nesterov: bool,
-) -> tuple[Params, OptState]:
-    t = int(state["count"])
-    eta = lr_at(lr, t)
-    new_p, new_s = {}, {}
-    for k, p in params.items():
-        g = grads[k]
-        m = np.multiply(state[f"m.{k}"], beta)  # m = beta m + g, in the new array
-        m += g
-        if nesterov:  # d = eta (g + beta m), in a new array
-            d = np.multiply(m, beta)
-            d += g
-            d *= eta
-        else:  # d = eta m
-            d = np.multiply(m, eta)
-        new_p[k] = np.subtract(p, d, out=d)  # p - d, over d
-        new_s[f"m.{k}"] = m
-    return freeze_owned(new_p), new_state(t + 1, new_s)
+) -> tuple[Array, dict[str, Array]]:
+    m = np.multiply(slots["m"], beta)  # m = beta m + g, in the new array
+    m += g
+    if nesterov:  # d = eta (g + beta m), in a new array
+        d = np.multiply(m, beta)
+        d += g
+        d *= eta
+    else:  # d = eta m
+        d = np.multiply(m, eta)
+    return np.subtract(p, d, out=d), {"m": m}  # p - d, over d
 
 
 def momentum_step(
@@ -188,7 +177,7 @@ def momentum_step(
     lr: LearningRate,
     beta: float = 0.9,
     nesterov: bool = False,
-) -> tuple[Params, OptState]:
+) -> tuple[Frozen[Array], State]:
     r"""One step of gradient descent with (Nesterov) momentum.
 
     .. math::
@@ -205,7 +194,7 @@ def momentum_step(
     Args:
         params: the current parameters (never modified).
         grads: the gradient, keys and shapes of ``params``.
-        state: from ``momentum_init`` or a previous step.
+        state: from ``momentum_init``, a previous step, or ``train``.
         lr: a float :math:`\eta \ge 0` or a schedule, called with the count.
         beta: the momentum :math:`\beta \in [0, 1)`; 0 is plain SGD.
         nesterov: use the Nesterov form.
@@ -228,9 +217,8 @@ def momentum_step(
         >>> p["b1"], s["m.b1"], s["count"]
         (array([-0.25]), array([1.5]), array(2))
     """
-    p, g = checked(params, grads, state, "m", "momentum")
-    hyper = _momentum_hyper(beta, nesterov)
-    return finite_step(lambda: _momentum(p, g, state, lr=check_lr(lr), **hyper))
+    kernel = partial(_momentum, **_momentum_hyper(beta, nesterov))
+    return step(kernel, "m", "momentum", params, grads, state, lr)
 
 
 def _momentum_hyper(beta: object, nesterov: object) -> dict[str, Any]:
@@ -245,10 +233,9 @@ def momentum(lr: LearningRate, beta: float = 0.9, nesterov: bool = False) -> Opt
 
     Examples:
         >>> opt = momentum(0.1, beta=0.9, nesterov=True)
-        >>> opt.init is momentum_init
-        True
+        >>> opt.init is momentum_init, opt.lr
+        (True, 0.1)
     """
-    hyper = {"lr": check_lr(lr), **_momentum_hyper(beta, nesterov)}
-    return Optimizer(
-        momentum_init, partial(momentum_step, **hyper), partial(_momentum, **hyper)
-    )
+    lr = check_lr(lr)
+    kernel = partial(_momentum, **_momentum_hyper(beta, nesterov))
+    return Optimizer(momentum_init, partial(step, kernel, "m", "momentum", lr=lr), lr)

@@ -30,16 +30,37 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, get_args
 
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_float_dtype, check_name, check_params, check_seed
-from nnfunc._trust import remember
-from nnfunc._types import Array, FloatDType, InitName, Params, Seed
+from nnfunc._checks import (
+    all_finite,
+    as_array,
+    check_float_dtype,
+    check_hidden,
+    check_name,
+    check_output,
+    check_params,
+    check_seed,
+    merge_record,
+)
+from nnfunc._types import (
+    Array,
+    FloatDType,
+    Frozen,
+    Hidden,
+    InitName,
+    Net,
+    OutputName,
+    Params,
+    Seed,
+)
+
+_PARAM_KEY = re.compile(r"[Wb][1-9][0-9]*\Z")
 
 #: Draws one ``(n_in, n_out)`` weight matrix in float64 from a generator.
 Initializer = Callable[[np.random.Generator, int, int], npt.NDArray[np.float64]]
@@ -79,50 +100,138 @@ INITIALIZERS["xavier"] = INITIALIZERS["xavier_uniform"]
 INITIALIZERS["he"] = INITIALIZERS["he_normal"]
 
 
-def freeze(arrays: Mapping[str, Any]) -> Params:
-    """Return a read-only mapping of read-only copies of ``arrays``.
+def freeze(
+    arrays: Mapping[str, Any],
+    *,
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
+) -> Frozen[Array]:
+    """Build the library's immutable value from a mapping of arrays (a copy).
 
-    The copies are the library's own, so nothing the caller holds is aliased
-    or has its ``writeable`` flag changed.
+    Nothing the caller holds is aliased or has its ``writeable`` flag
+    changed. Every array must be real and finite. A mapping with the keys
+    ``W1, b1, ..., WL, bL`` is checked as params (shapes that chain, one
+    float dtype) and may record its architecture, ``hidden`` and
+    ``output``; any other mapping (an optimizer state, say) is frozen as it
+    is, with no record.
+
+    Args:
+        arrays: names to arrays (anything ``np.asarray`` reads).
+        hidden: the hidden activation(s) to record (params only).
+        output: the output activation to record (params only).
+
+    Returns:
+        A ``Frozen`` mapping of read-only copies.
 
     Examples:
-        >>> p = freeze({"W1": np.ones((2, 1)), "b1": np.zeros(1)})
-        >>> p["W1"].flags.writeable
-        False
+        >>> p = freeze({"W1": np.ones((2, 1)), "b1": np.zeros(1)}, output="sigmoid")
+        >>> p["W1"].flags.writeable, p.output, p.hidden
+        (False, 'sigmoid', None)
         >>> p["W1"] = np.zeros((2, 1))
         Traceback (most recent call last):
         ...
-        TypeError: 'mappingproxy' object does not support item assignment
+        TypeError: 'Frozen' object does not support item assignment
     """
     if not isinstance(arrays, Mapping):
         raise TypeError(
             f"arrays must be a mapping of names to arrays, got {type(arrays).__name__}"
         )
-    return freeze_owned({k: _copy(v, f"arrays[{k!r}]") for k, v in arrays.items()})
+    copies: dict[str, Any] = {}
+    for k, v in arrays.items():
+        if not isinstance(k, str):
+            raise TypeError(f"arrays must have str keys, got {k!r}")
+        copies[k] = _copy(v, f"arrays[{k!r}]")
+    return freeze_new(copies, "arrays", hidden, output)
+
+
+def freeze_new(
+    arrays: dict[str, Any],
+    name: str,
+    hidden: object = None,
+    output: object = None,
+    structured: bool | None = None,
+) -> Frozen[Array]:
+    """Check new arrays the library just made and freeze them (no copy).
+
+    ``structured`` says whether to check them as params (None: when every
+    key looks like ``W<l>`` or ``b<l>``).
+    """
+    if structured is None:
+        structured = bool(arrays) and all(_PARAM_KEY.match(k) for k in arrays)
+    if not structured:
+        if hidden is not None or output is not None:
+            raise ValueError(
+                f"only params (keys W1, b1, ...) record hidden and output; "
+                f"{name} has keys {sorted(arrays)}"
+            )
+        for k, a in arrays.items():
+            if a.dtype.kind not in "fiub":
+                raise TypeError(f"{name}[{k!r}] must be real, got dtype {a.dtype}")
+            if not all_finite(a):
+                raise ValueError(f"{name}[{k!r}] has NaN or infinite values")
+        return Frozen._wrap(arrays)
+    net = check_params(arrays, name)
+    h, o = merge_record(None, hidden, output, len(net.Ws) - 1, net.sizes[-1])
+    return pack(net, [a for _, a in net.items()], h, o)
+
+
+def pack(
+    like: Net, arrays: Sequence[Array], hidden: Hidden | None, output: OutputName | None
+) -> Frozen[Array]:
+    """Copy params-shaped arrays (in the order W1, b1, ...) into one new buffer.
+
+    The value's arrays are views of that buffer, so a step over the whole
+    network can be one NumPy call on it (see ``nnfunc.optim``).
+    """
+    flat = np.concatenate([a.ravel() for a in arrays], dtype=like.dtype)
+    return wrap_flat(like, flat, hidden, output)
+
+
+def wrap_flat(
+    like: Net, flat: Array, hidden: Hidden | None, output: OutputName | None
+) -> Frozen[Array]:
+    """Freeze a new buffer laid out as ``like`` (W1, b1, ...), as params.
+
+    ``flat`` must be new (referenced by nothing else) and finite.
+    """
+    flat.flags.writeable = False  # so every view of it is read-only too
+    views: list[Array] = []
+    start = 0
+    for W, b in zip(like.Ws, like.bs, strict=True):
+        for a in (W, b):
+            stop = start + a.size
+            views.append(flat[start:stop].reshape(a.shape))
+            start = stop
+    net = Net(tuple(views[0::2]), tuple(views[1::2]), like.dtype, like.sizes, flat)
+    return Frozen._wrap(dict(zip(like.keys(), views, strict=True)), net, hidden, output)
+
+
+def retag(
+    params: Frozen[Array], hidden: Hidden | None, output: OutputName | None
+) -> Frozen[Array]:
+    """The same arrays (shared, read-only) under a new record (already checked)."""
+    if params.hidden == hidden and params.output == output:
+        return params
+    return Frozen._wrap(dict(params._arrays), params._net, hidden, output)
+
+
+def unpickle(
+    arrays: dict[str, Any], hidden: Hidden | None, output: OutputName | None, net: bool
+) -> Frozen[Array]:
+    """Rebuild a pickled ``Frozen`` value, checking it as ``freeze`` does."""
+    return freeze_new(
+        {k: _copy(v, f"pickled[{k!r}]") for k, v in arrays.items()},
+        "pickled",
+        hidden,
+        output,
+        structured=net,
+    )
 
 
 def _copy(value: object, name: str) -> Array:
-    """A new array holding ``value``, or a TypeError naming ``name``."""
-    try:
-        out: Array = np.array(value, copy=True)
-    except (ValueError, TypeError) as e:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array: {e}") from None
+    """A new plain array holding ``value``, or a TypeError naming ``name``."""
+    out: Array = np.array(as_array(value, name), copy=True)
     return out
-
-
-def freeze_owned(arrays: dict[str, Array], *, valid: bool = False) -> Params:
-    """Freeze arrays the library itself just allocated (no copy).
-
-    Only for arrays that nothing else references: the dict is wrapped, never
-    exposed, and each array's ``writeable`` flag is turned off. ``valid=True``
-    says the arrays are known to form valid, finite params in layer order
-    (``W1, b1, W2, ...``), so later calls can skip checking them again.
-    """
-    for a in arrays.values():
-        a.flags.writeable = False
-    if valid:
-        remember(arrays)
-    return MappingProxyType(arrays)
 
 
 def to_dict(params: Mapping[str, Any]) -> dict[str, Array]:
@@ -141,43 +250,54 @@ def to_dict(params: Mapping[str, Any]) -> dict[str, Array]:
 def init_params(
     sizes: Sequence[int],
     *,
+    hidden: Hidden = "relu",
+    output: OutputName = "sigmoid",
     seed: Seed = 0,
     init: InitName = "xavier",
     dtype: FloatDType = np.float64,
-) -> Params:
+) -> Frozen[Array]:
     """Initialize a fully connected network with layer widths ``sizes``.
 
     ``W{l}`` of shape ``(sizes[l-1], sizes[l])`` is drawn by ``init`` (see the
     module table for the variance each scheme targets); every ``b{l}`` is 0.
     Randomness comes only from ``seed``: the same seed gives the same bits,
-    and a ``float32`` network is the ``float64`` one rounded.
+    and a ``float32`` network is the ``float64`` one rounded. The value
+    records ``hidden`` and ``output``, which every function then uses.
 
     Args:
         sizes: layer widths, input first, at least two: ``[784, 128, 10]``.
+        hidden: the hidden activation, or one name per hidden layer.
+        output: ``"sigmoid"`` (binary cross-entropy), ``"softmax"``
+            (categorical cross-entropy) or ``"identity"`` (squared error).
         seed: an ``int >= 0`` or a ``np.random.SeedSequence``.
         init: the initializer name (``"xavier"`` by default).
         dtype: ``np.float64`` (default) or ``np.float32``.
 
     Returns:
-        A read-only mapping of read-only arrays ``W1, b1, ..., WL, bL``.
+        A ``Frozen`` value ``W1, b1, ..., WL, bL`` with its record.
 
     Examples:
         >>> p = init_params([3, 4, 1], seed=0)
         >>> {k: v.shape for k, v in p.items()}
         {'W1': (3, 4), 'b1': (4,), 'W2': (4, 1), 'b2': (1,)}
+        >>> p.hidden, p.output
+        ('relu', 'sigmoid')
         >>> bool((init_params([3, 4, 1], seed=0)["W1"] == p["W1"]).all())
         True
     """
     widths = _check_sizes(sizes)
+    names = check_hidden(hidden, len(widths) - 2)
+    record: Hidden = hidden if isinstance(hidden, str) else names
+    out_name = check_output(output, widths[-1])
     seed = check_seed(seed)
     draw = INITIALIZERS[check_name(init, "init", get_args(InitName))]
     dt = check_float_dtype(dtype)
     rng = np.random.default_rng(seed)
-    out: dict[str, Array] = {}
-    for l, (n_in, n_out) in enumerate(itertools.pairwise(widths), 1):
-        out[f"W{l}"] = draw(rng, n_in, n_out).astype(dt, copy=False)
-        out[f"b{l}"] = np.zeros(n_out, dtype=dt)
-    return freeze_owned(out, valid=True)
+    arrays: list[Array] = []
+    for n_in, n_out in itertools.pairwise(widths):
+        arrays += [draw(rng, n_in, n_out), np.zeros(n_out)]
+    shape = Net(tuple(arrays[0::2]), tuple(arrays[1::2]), dt, widths)
+    return pack(shape, arrays, record, out_name)  # one cast, into one buffer
 
 
 def layer_sizes(params: Params) -> tuple[int, ...]:

@@ -16,23 +16,30 @@ of ``(seed, epoch, step)``, so ``train(p_k, x, y, epochs=m, opt_state=s_k,
 run ``k + m`` epochs at once. (Early stopping's memory of the best epoch does
 not carry over between calls.)
 
-**Faults.** Nothing learned is lost: every abnormal stop raises an exception
-carrying ``.params``, ``.opt_state`` and ``.history`` (and ``.result``, the
-three as a ``TrainResult``) of the last good state:
+**Faults.** Nothing learned is lost: once ``train`` has checked its
+arguments, every exception it raises carries ``.params``, ``.opt_state``
+and ``.history`` (and ``.result``, the three as a ``TrainResult``) of the
+last good state, read-only values of the library's own that pickle, with
+the original exception chained as ``__cause__``:
 
-- ``TrainingError`` (a ``FloatingPointError``): a loss or the params became
-  NaN or infinite. It names the epoch and step; the attached state is the
-  one *before* that step, finite. (A validation loss that overflows names
-  the epoch, and the state attached is the previous epoch's.)
+- ``TrainingError`` (a ``FloatingPointError``): a loss, the params or the
+  optimizer state would become NaN or infinite. It names the epoch and
+  step; the attached state is the one *before* that step, finite. (A
+  validation loss that overflows names the epoch, and the state attached
+  is the previous epoch's.)
 - ``TrainingInterrupted`` (a ``KeyboardInterrupt``, so Ctrl-C still stops a
-  script): an interrupt arrived; the state after the last completed step
-  (with plain ``sgd``, whose fused step updates ``train``'s own copy of the
-  params in place, the state at the start of the interrupted epoch).
-- ``CallbackError`` (a ``RuntimeError``): the callback raised; the state of
-  the epoch it was called on. The original error is the ``__cause__``.
+  script): an interrupt arrived; the state after the last completed step.
+- ``CallbackError``: the callback raised; the state of the epoch it was
+  called on.
+- ``TrainingFailed`` (a ``RuntimeError``, and the base of
+  ``CallbackError``): anything else raised after the start: a schedule
+  that raises or returns a negative or non-finite rate, a custom
+  optimizer, the progress output (a closed pipe), the operating system.
 
-A state attached mid-epoch has ``"epoch"`` = the epochs completed before it;
-resuming from it starts that epoch's batches again.
+``SystemExit`` and other exceptions that are not ``Exception``s (e.g.
+``sys.exit()`` in a callback) pass through unchanged: the program asked to
+end. A state attached mid-epoch has ``"epoch"`` = the epochs completed
+before it; resuming from it starts that epoch's batches again.
 """
 
 from __future__ import annotations
@@ -41,14 +48,15 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from nnfunc import _epoch as T
-from nnfunc._train_setup import prepare
-from nnfunc._types import Hidden, OptState, OutputName, Params, Seed
+from nnfunc._optstate import with_epoch
+from nnfunc._plan import Pair, prepare
+from nnfunc._types import Array, Frozen, Hidden, OptState, OutputName, Params, Seed
 from nnfunc.optim import Optimizer
 
 
@@ -61,14 +69,14 @@ class EpochRecord(NamedTuple):
     validation data (no penalty, no dropout) and ``val_accuracy`` its
     accuracy, both None without validation data (accuracy also None for
     ``output="identity"``); ``lr`` is the learning rate of the epoch's last
-    step (None if the optimizer does not show it); ``seconds`` the wall time.
+    step (``Optimizer.lr``, or its schedule's value); ``seconds`` the wall time.
     """
 
     epoch: int
     train_loss: float
     val_loss: float | None
     val_accuracy: float | None
-    lr: float | None
+    lr: float
     seconds: float
 
 
@@ -77,9 +85,14 @@ History = tuple[EpochRecord, ...]
 
 
 class TrainResult(NamedTuple):
-    """``(params, opt_state, history)``: unpacks as a 3-tuple."""
+    """``(params, opt_state, history)``: unpacks as a 3-tuple.
 
-    params: Params
+    ``params`` records the architecture the run used; ``opt_state`` is the
+    optimizer's state plus ``"epoch"``, ready to resume from or to feed
+    the optimizer's step function.
+    """
+
+    params: Frozen[Array]
     opt_state: OptState
     history: History
 
@@ -91,6 +104,14 @@ class _Stopped(BaseException):
         super().__init__(message)
         self.result = result
         self.params, self.opt_state, self.history = result
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with the arguments of its own __init__ (BaseException's
+        # default would call it with the message alone).
+        return (type(self), self._init_args())
+
+    def _init_args(self) -> tuple[Any, ...]:
+        return (str(self), self.result)
 
 
 class TrainingError(_Stopped, FloatingPointError):
@@ -106,12 +127,19 @@ class TrainingError(_Stopped, FloatingPointError):
         super().__init__(message, result)
         self.epoch, self.step = epoch, step
 
+    def _init_args(self) -> tuple[Any, ...]:
+        return (str(self), self.result, self.epoch, self.step)
+
 
 class TrainingInterrupted(_Stopped, KeyboardInterrupt):
     """A KeyboardInterrupt arrived during training; see the module docstring."""
 
 
-class CallbackError(_Stopped, RuntimeError):
+class TrainingFailed(_Stopped, RuntimeError):
+    """Something raised during training; see the module docstring."""
+
+
+class CallbackError(TrainingFailed):
     """The per-epoch callback raised; see the module docstring."""
 
 
@@ -134,8 +162,8 @@ def train(
     epochs: int,
     batch_size: int = 32,
     seed: Seed = 0,
-    hidden: Hidden = "relu",
-    output: OutputName = "sigmoid",
+    hidden: Hidden | None = None,
+    output: OutputName | None = None,
     l2: float = 0.0,
     dropout: float = 0.0,
     clip_norm: float | None = None,
@@ -157,8 +185,10 @@ def train(
         epochs: passes over the data to run now, ``>= 1``.
         batch_size: samples per step, ``>= 1``.
         seed: shuffling and dropout seed (``nnfunc.batching.derive_seed``).
-        hidden: hidden activation name(s).
-        output: ``"sigmoid"``, ``"softmax"`` or ``"identity"`` (fixes the loss).
+        hidden: hidden activation name(s); None uses the params' record
+            (``"relu"`` for a plain mapping). The returned params record it.
+        output: ``"sigmoid"``, ``"softmax"`` or ``"identity"`` (fixes the
+            loss); None uses the params' record (``"sigmoid"``).
         l2: weight of the penalty ``(l2/2) sum ||W||^2``.
         dropout: drop probability of hidden units during training steps.
         clip_norm: if given, clip each gradient to this global norm (> 0).
@@ -179,98 +209,121 @@ def train(
         carries ``"epoch"`` for resuming (see the module docstring).
 
     Raises:
-        TrainingError, TrainingInterrupted, CallbackError: see the module
-            docstring; each carries the last good state.
+        TrainingError, TrainingInterrupted, CallbackError, TrainingFailed:
+            see the module docstring; each carries the last good state.
 
     Examples:
         >>> from nnfunc import init_params, predict
         >>> from nnfunc.optim import sgd
         >>> x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
         >>> y = np.array([0.0, 1.0, 1.0, 0.0])
-        >>> p, state, history = train(init_params([2, 4, 1], seed=0), x, y,
-        ...     optimizer=sgd(0.5), epochs=2000, batch_size=4, hidden="tanh")
-        >>> predict(p, x, hidden="tanh").tolist(), len(history), int(state["epoch"])
-        ([0, 1, 1, 0], 2000, 2000)
+        >>> p, state, history = train(init_params([2, 4, 1], hidden="tanh"), x, y,
+        ...     optimizer=sgd(0.5), epochs=2000, batch_size=4)
+        >>> predict(p, x).tolist(), len(history), int(state["epoch"]), p.hidden
+        ([0, 1, 1, 0], 2000, 2000, 'tanh')
     """
-    plan, pair, o = prepare(
+    plan, pair = prepare(
         params, x, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
         seed=seed, hidden=hidden, output=output, l2=l2, dropout=dropout,
         clip_norm=clip_norm, validation=validation, patience=patience,
         restore_best=restore_best, opt_state=opt_state, callback=callback,
         verbose=verbose, drop_last=drop_last,
     )  # fmt: skip
-    result = best = TrainResult(pair[0], T.with_epoch(pair[1], o.first), ())
-    best_loss, wait = np.inf, 0
+    records: list[EpochRecord] = []  # appended to: O(1) per epoch, not a copy
+    good = best = _Good(pair, plan.first, 0)  # the last finished epoch
+    best_loss, wait = math.inf, 0
     try:
-        for epoch in range(o.first, o.last):
+        for epoch in range(plan.first, plan.last):
             t0 = time.perf_counter()
             try:
                 with np.errstate(all="ignore"):  # faults are reported in words
                     pair, train_loss = T.run_epoch(plan, pair, epoch)
                     val_loss, val_acc = T.evaluate(plan, pair[0])
             except T.Halt as h:
-                raise _stopped(h, epoch, result) from h.__cause__
+                raise _stopped(h, epoch, records, good) from h.__cause__
             if val_loss is not None and not math.isfinite(val_loss):
                 raise TrainingError(
                     f"the validation loss is NaN or infinite after epoch "
                     f"{epoch + 1}. {_ADVICE} (from the end of the epoch before).",
-                    result,
+                    good.result(records),
                     epoch + 1,
                     None,
                 )
-            lr_now = T.last_lr(o.lr, pair[1])
+            lr_now = T.last_lr(plan.optimizer.lr, pair[1])
+            seconds = time.perf_counter() - t0
             record = EpochRecord(
-                epoch + 1,
-                train_loss,
-                val_loss,
-                val_acc,
-                lr_now,
-                time.perf_counter() - t0,
+                epoch + 1, train_loss, val_loss, val_acc, lr_now, seconds
             )
-            history = (*result.history, record)
-            result = TrainResult(pair[0], T.with_epoch(pair[1], epoch + 1), history)
-            if o.loud:
-                print(_line(record, o.last), file=sys.stderr, flush=True)
-            if o.callback is not None:
+            records.append(record)
+            good = _Good(pair, epoch + 1, len(records))
+            if plan.loud:
+                print(_line(record, plan.last), file=sys.stderr, flush=True)
+            if plan.callback is not None:
                 try:
-                    o.callback(record, result.params)
+                    plan.callback(record, pair[0])
                 except Exception as e:
                     what = f"{type(e).__name__} after epoch {epoch + 1}"
-                    raise CallbackError(f"the callback raised {what}", result) from e
+                    raise CallbackError(
+                        f"the callback raised {what}", good.result(records)
+                    ) from e
             if val_loss is not None and val_loss < best_loss:
-                best, best_loss, wait = result, val_loss, 0
-            elif o.patience is not None:
+                best, best_loss, wait = good, val_loss, 0
+            elif plan.patience is not None:
                 wait += 1
-                if wait >= o.patience:
+                if wait >= plan.patience:
                     break
+        # built in here: an interrupt while building it still keeps the state
+        if plan.restore and best.n_records:
+            return TrainResult(best.pair[0], best.state(), tuple(records))
+        return good.result(records)
+    except _Stopped:
+        raise
     except KeyboardInterrupt as e:
-        if isinstance(e, TrainingInterrupted):
-            raise
-        raise TrainingInterrupted("training interrupted", result) from e
-    if o.restore and best.history:
-        return TrainResult(best.params, best.opt_state, result.history)
-    return result
+        raise TrainingInterrupted("training interrupted", good.result(records)) from e
+    except Exception as e:  # the progress output, the OS, ...
+        raise TrainingFailed(
+            f"training failed after {len(records)} epochs of this call "
+            f"({type(e).__name__}: {e}); the attached .params, .opt_state and "
+            ".history are the last good ones",
+            good.result(records),
+        ) from e
 
 
-def _stopped(h: T.Halt, epoch: int, result: TrainResult) -> BaseException:
+class _Good(NamedTuple):
+    """A state to hand back: the pair, its epoch, how many records go with it."""
+
+    pair: Pair
+    epoch: int
+    n_records: int
+
+    def state(self) -> OptState:
+        return with_epoch(self.pair[1], self.epoch)
+
+    def result(self, records: list[EpochRecord]) -> TrainResult:
+        return TrainResult(self.pair[0], self.state(), tuple(records[: self.n_records]))
+
+
+def _stopped(
+    h: T.Halt, epoch: int, records: list[EpochRecord], good: _Good
+) -> BaseException:
     """The public exception for a Halt in (0-based) epoch ``epoch``."""
-    params, state = h.pair
-    partial = TrainResult(params, T.with_epoch(state, epoch), result.history)
-    where = f"epoch {epoch + 1}, step {(h.step or 0) + 1} of {h.steps}"
+    partial = _Good(h.pair, epoch, good.n_records).result(records)
+    where = f"epoch {epoch + 1}, step {h.step + 1} of {h.steps}"
     if h.kind == "interrupt":
-        if h.step is None:  # the fused SGD epoch hands back the epoch's start
-            where = f"epoch {epoch + 1} (the state is from the start of it)"
         return TrainingInterrupted(f"training interrupted during {where}", partial)
+    if h.kind == "error":
+        cause = h.__cause__
+        return TrainingFailed(
+            f"training failed at {where} ({type(cause).__name__}: {cause}); the "
+            "attached .params, .opt_state and .history are from before that step",
+            partial,
+        )
     if h.kind == "loss":
         what = f"the loss is NaN or infinite at {where}"
-    elif h.kind == "update":
-        what = f"the update at {where} made the params NaN or infinite"
     else:
-        what = f"the params became NaN or infinite during epoch {epoch + 1}"
-    before = "the start of that epoch" if h.step is None else "that step"
-    step = None if h.step is None else h.step + 1
+        what = f"the update at {where} would make the params or state NaN or inf"
     return TrainingError(
-        f"{what}. {_ADVICE} (from before {before}).", partial, epoch + 1, step
+        f"{what}. {_ADVICE} (from before that step).", partial, epoch + 1, h.step + 1
     )
 
 

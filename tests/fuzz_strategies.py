@@ -3,9 +3,18 @@
 ``hostile()`` draws anything a caller might pass by mistake (arrays of every
 dtype and rank, in C, Fortran, strided, read-only and memory-mapped layouts,
 lists, scalars, None, mappings of the wrong kind). The other strategies draw
-values that are valid, or nearly so (``nets`` may drop a key, change a
-shape or a dtype, hold NaN), so that a good share of fuzzed calls succeed
-and their results can be checked too.
+values that are valid, or nearly so (``near_params`` may drop a key, change
+a shape or a dtype, hold NaN), so that a good share of fuzzed calls succeed
+and their results can be checked too. Valid params record the architecture
+they are drawn for (``hidden``/``output``) or record nothing (a plain
+mapping, or ``nf.freeze`` of one); ``arch_kwargs`` then passes the
+architecture the way a caller would: left out when the params record it,
+given when they do not, and (unless strict) sometimes contradicting.
+
+``subclassed`` turns an array into a masked array (with and without masked
+elements) or an ``np.matrix``: the ndarray subclasses every public function
+refuses, with a TypeError naming the argument. (Any other subclass, such as
+the ``np.memmap`` layouts above, is read as a plain array.)
 """
 
 from __future__ import annotations
@@ -232,36 +241,69 @@ def sizes(max_layers: int = 4, max_width: int = 5) -> st.SearchStrategy[list[int
     return st.lists(st.integers(1, max_width), min_size=2, max_size=max_layers)
 
 
+def record_of(params: object) -> tuple[Any, Any]:
+    """``(hidden, output)`` recorded by a ``Frozen`` value, else ``(None, None)``."""
+    if isinstance(params, nf.Frozen):
+        return params.hidden, params.output
+    return None, None
+
+
+def record(params: object) -> dict[str, Any]:
+    """``hidden=``/``output=`` as ``params`` record them, for ``nf.freeze``."""
+    hidden, output = record_of(params)
+    return {"hidden": hidden, "output": output}
+
+
+def valid_hidden(n_hidden: int) -> st.SearchStrategy[Any]:
+    """A valid ``hidden``: one name, or one per hidden layer (list or tuple)."""
+    one = st.sampled_from(HIDDEN)
+    per_layer = st.lists(one, min_size=n_hidden, max_size=n_hidden)
+    return st.one_of(one, one, per_layer, per_layer.map(tuple))
+
+
 @st.composite
 def valid_params(
     draw: st.DrawFn,
     widths: list[int] | None = None,
     dtype: np.dtype[Any] | None = None,
+    *,
+    hidden: Any = None,
+    output: Any = None,
 ) -> Any:
     """Valid params of drawn sizes, dtype and scale, in drawn layouts.
 
-    Most often the library's own read-only mapping; else a dict or a
-    MappingProxy of arrays in any layout (writable, Fortran, strided,
-    memory-mapped), sometimes scaled so large that products overflow.
+    Most often the library's own value, recording ``hidden`` and ``output``
+    (``init_params``' defaults when None; nothing when ``output`` cannot
+    run these widths, a softmax of one unit); else such a value with no
+    record (``nf.freeze`` of a dict), or a dict or a MappingProxy of arrays
+    in any layout (writable, Fortran, strided, memory-mapped); sometimes
+    scaled so large that products overflow.
     """
     widths = draw(sizes()) if widths is None else widths
     dt = draw(st.sampled_from(FLOATS)) if dtype is None else dtype
+    arch: dict[str, Any] = {
+        "hidden": "relu" if hidden is None else hidden,
+        "output": "sigmoid" if output is None else output,
+    }
+    if arch["output"] == "softmax" and widths[-1] < 2:
+        arch = {}
     p = nf.init_params(
         widths,
         seed=draw(st.integers(0, 2**32)),
         init=draw(st.sampled_from(INITS)),
         dtype=dt,
+        **arch,
     )
     scale = draw(choice([1.0] * 6 + [10.0], [1e3, 1e18, 1e30, 1e150]))
-    how = draw(st.sampled_from(["library", "library", "dict", "proxy"]))
-    if how == "library" and scale == 1.0:
+    how = draw(st.sampled_from(["library", "library", "bare", "dict", "proxy"]))
+    if how == "library" and scale == 1.0 and arch:
         return p
     with np.errstate(over="ignore"):
         raw = {k: (v.astype(np.float64) * scale).astype(dt) for k, v in p.items()}
     if not all(np.isfinite(v).all() for v in raw.values()):
         raw = {k: v.copy() for k, v in p.items()}
-    if how == "library":
-        return nf.freeze(raw)
+    if how in ("library", "bare"):
+        return nf.freeze(raw, **(arch if how == "library" else {}))
     out = {k: draw(laid_out(v)) for k, v in raw.items()}
     out = {
         k: v if isinstance(v, np.ndarray) else np.asarray(v, dt) for k, v in out.items()
@@ -376,12 +418,67 @@ def targets(draw: st.DrawFn, output: str, rows: int, k: int) -> Any:
 def hidden_arg(n_hidden: int) -> st.SearchStrategy[Any]:
     """One hidden name, or one per layer (unless strict, sometimes wrong)."""
     one = st.sampled_from(HIDDEN)
-    per_layer = st.lists(one, min_size=n_hidden, max_size=n_hidden)
-    valid = st.one_of(one, per_layer, per_layer.map(tuple))
+    valid = valid_hidden(n_hidden)
     invalid = st.one_of(
         st.lists(one, max_size=3), st.sampled_from(["RELU", "", "softmax", "swish"])
     )
     return st.one_of(valid, valid, _unless_strict(invalid, valid))
+
+
+@st.composite
+def arch_kwargs(
+    draw: st.DrawFn, params: Any, hidden: Any, output: Any, n_hidden: int
+) -> dict[str, Any]:
+    """``hidden=``/``output=`` for a call on ``params`` drawn for ``(hidden, output)``.
+
+    What the params record may be left out (the record is used) or given
+    again; what they do not record is given (left out, unless strict: then
+    the defaults, relu and sigmoid, run). Unless strict, sometimes anything
+    (``hidden_arg``, any output name), which may contradict the record: a
+    ValueError naming the argument.
+    """
+    kw: dict[str, Any] = {}
+    for name, value, recorded in zip(
+        ("hidden", "output"), (hidden, output), record_of(params), strict=True
+    ):
+        how = draw(
+            choice(
+                ["give", "omit"] if recorded is not None else ["give"],
+                ["omit", "wild"],
+            )
+        )
+        if how == "give":
+            kw[name] = value
+        elif how == "wild":
+            other = (
+                hidden_arg(n_hidden) if name == "hidden" else st.sampled_from(OUTPUTS)
+            )
+            kw[name] = draw(other)
+    return kw
+
+
+def subclassed(a: Any) -> list[tuple[str, Any]]:
+    """``a`` as the ndarray subclasses nnfunc refuses, by kind.
+
+    A masked array with nothing masked, one with its first element masked
+    (when it has one), and an ``np.matrix`` (of at most 2 dimensions: a
+    1-D array becomes one row, a 0-d one a 1 x 1 matrix). Copies: ``a`` is
+    never shared.
+    """
+    arr = np.array(a)  # a copy, also of a list
+    # fill 0: the default (1e20) overflows float16 when the array is printed
+    fill = 0 if arr.dtype.kind in "biufc" else None
+    out: list[tuple[str, Any]] = [
+        ("masked", np.ma.masked_array(arr, mask=False, fill_value=fill))
+    ]
+    if arr.size:
+        mask = np.zeros(arr.shape, dtype=bool)
+        mask.flat[0] = True
+        some = np.ma.masked_array(arr.copy(), mask=mask, fill_value=fill)
+        out.append(("masked_some", some))
+    if arr.ndim <= 2:  # a view: np.matrix(...) itself warns that it is pending removal
+        out.append(("matrix", np.atleast_2d(arr.copy()).view(np.matrix)))
+    return out
 
 
 @st.composite

@@ -8,7 +8,6 @@ import numpy as np
 from hypothesis import strategies as st
 
 import nnfunc as nf
-from nnfunc.params import freeze_owned
 
 HIDDEN: tuple[nf.ActivationName, ...] = get_args(nf.ActivationName)
 OUTPUT: tuple[nf.OutputName, ...] = get_args(nf.OutputName)
@@ -66,14 +65,14 @@ def make_case(
     """A network with random (non-zero) biases, a batch and targets."""
     rng = np.random.default_rng(seed)
     base = nf.init_params(sizes, seed=seed, init="xavier_normal")
-    params = freeze_owned(
+    params = nf.freeze(
         {
             k: (v + 0.5 * rng.standard_normal(v.shape)).astype(dtype)
             if k.startswith("b")
             else v.astype(dtype)
             for k, v in base.items()
         }
-    )
+    )  # no record: the tests pass hidden and output explicitly
     x = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = random_targets(rng, output, batch, sizes[-1])
     return Case(params, x, y, hidden, output)

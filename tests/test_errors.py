@@ -11,7 +11,8 @@ import pytest
 
 import nnfunc as nf
 
-P = nf.init_params([3, 4, 2], seed=0)
+P = nf.init_params([3, 4, 2], seed=0)  # records hidden="relu", output="sigmoid"
+P_SOFT = nf.init_params([3, 4, 2], output="softmax", seed=0)
 X = np.arange(15.0).reshape(5, 3) / 10
 Y_BIN = np.array([[0.0, 1.0]] * 5)
 Y_LAB = np.array([0, 1, 1, 0, 1])
@@ -84,6 +85,18 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         "x must be an array",
     ),
     (
+        "x masked",
+        lambda: anf.forward(P, np.ma.masked_array(X)),
+        TypeError,
+        r"x is a masked array; nnfunc does not read masks",
+    ),
+    (
+        "x matrix",
+        lambda: anf.forward(P, X.view(np.matrix)),
+        TypeError,
+        r"x is an np.matrix; pass np.asarray\(x\) instead",
+    ),
+    (
         "x too big for float32",
         lambda: anf.forward(
             anf.init_params([3, 1], dtype=np.float32), np.full((1, 3), 1e300)
@@ -124,32 +137,38 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     ("y nan", lambda: anf.grads(P, X, Y_BIN * np.nan), ValueError, "y has NaN"),
     (
+        "y masked",
+        lambda: anf.loss(P, X, np.ma.masked_array(Y_BIN)),
+        TypeError,
+        "y is a masked array",
+    ),
+    (
         "label too big",
-        lambda: anf.loss(P, X, Y_LAB + 1, output="softmax"),
+        lambda: anf.loss(P_SOFT, X, Y_LAB + 1),
         ValueError,
         r"class labels must lie in \[0, 1\] for 2 outputs, got values in \[1, 2\]",
     ),
     (
         "label negative",
-        lambda: anf.loss(P, X, Y_LAB - 1, output="softmax"),
+        lambda: anf.loss(P_SOFT, X, Y_LAB - 1),
         ValueError,
         r"class labels must lie in \[0, 1\]",
     ),
     (
         "label fractional",
-        lambda: anf.loss(P, X, Y_LAB + 0.5, output="softmax"),
+        lambda: anf.loss(P_SOFT, X, Y_LAB + 0.5),
         ValueError,
         "fractional values such as 0.5",
     ),
     (
         "soft rows",
-        lambda: anf.loss(P, X, np.full((5, 2), 0.7), output="softmax"),
+        lambda: anf.loss(P_SOFT, X, np.full((5, 2), 0.7)),
         ValueError,
         "rows must sum to 1",
     ),
     (
         "soft rows negative",
-        lambda: anf.loss(P, X, np.tile([1.5, -0.5], (5, 1)), output="softmax"),
+        lambda: anf.loss(P_SOFT, X, np.tile([1.5, -0.5], (5, 1))),
         ValueError,
         "probabilities in",
     ),
@@ -176,9 +195,28 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     (
         "softmax one unit",
-        lambda: anf.forward(anf.init_params([3, 1]), X, output="softmax"),
+        lambda: anf.forward(anf.to_dict(anf.init_params([3, 1])), X, output="softmax"),
         ValueError,
-        "needs at least 2 output units",
+        "output='softmax' needs at least 2 output units, the network has 1",
+    ),
+    (
+        "softmax one unit at init",
+        lambda: anf.init_params([3, 1], output="softmax"),
+        ValueError,
+        "output='softmax' needs at least 2 output units, the network has 1",
+    ),
+    # the record: params from init_params know their activations
+    (
+        "hidden contradicts the record",
+        lambda: anf.forward(P, X, hidden="tanh"),
+        ValueError,
+        r"hidden='tanh' contradicts the params, which record hidden='relu'",
+    ),
+    (
+        "output contradicts the record",
+        lambda: anf.loss(P, X, Y_LAB, output="softmax"),
+        ValueError,
+        r"output='softmax' contradicts the params, which record output='sigmoid'",
     ),
     (
         "init name",
@@ -281,6 +319,12 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         r"params\['W1'\] must be a NumPy array, got list",
     ),
     (
+        "params masked",
+        lambda: anf.forward(_params(W1=np.ma.masked_array(P["W1"])), X),
+        TypeError,
+        r"params\['W1'\] is a masked array",
+    ),
+    (
         "params nan",
         lambda: anf.forward(_params(W2=np.full((4, 2), np.nan)), X),
         ValueError,
@@ -328,6 +372,12 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
         lambda: anf.sgd_step(P, _params(b2=np.full(2, np.nan)), lr=0.1),
         ValueError,
         r"grads\['b2'\] has NaN",
+    ),
+    (
+        "grads matrix",
+        lambda: anf.sgd_step(P, _params(b1=np.zeros(4).view(np.matrix)), lr=0.1),
+        TypeError,
+        r"grads\['b1'\] is an np.matrix",
     ),
     (
         "grads type",

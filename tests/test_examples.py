@@ -138,9 +138,9 @@ def test_mnist_missing_files_exit_2(
     assert not list(tmp_path.iterdir())  # nothing written
 
 
-def test_make_figures_fast_writes_all_seven(tmp_path: Path) -> None:
+def test_make_figures_fast_writes_all_eight(tmp_path: Path) -> None:
     paths = make_figures.main(tmp_path, fast=True)
-    assert len(paths) == 7
+    assert len(paths) == 8
     for p in paths:
         magic = GIF if p.suffix == ".gif" else PNG
         assert p.read_bytes()[: len(magic)] == magic

@@ -7,7 +7,13 @@ flags and mapping contents are compared before and after), and never a
 non-finite result from finite input. One harness (``call_and_check``) does
 these checks; each public function has a ``Spec`` that draws its arguments,
 mostly valid (so that results get checked too), sometimes subtly wrong,
-sometimes anything at all.
+sometimes anything at all. Params, grads and states come back as ``nf.Frozen``
+values with the record the contract gives them.
+
+``test_masked_arrays_and_matrices_are_refused`` takes valid calls and swaps
+one array (an argument, a value of a params, grads or state mapping, one of
+``validation``) for a masked array or an ``np.matrix``: a TypeError naming
+that argument, whatever the function.
 
 The number of examples follows the active hypothesis profile
 (``FUZZ_EXAMPLES = settings().max_examples``): the default and ``ci``
@@ -18,6 +24,7 @@ profiles run 100 per function, ``HYPOTHESIS_PROFILE=thorough`` 1000. Set
 from __future__ import annotations
 
 import atexit
+import contextlib
 import inspect
 import math
 import os
@@ -211,9 +218,19 @@ def corrupt(draw: st.DrawFn, call: Call, p: float = 0.05) -> Call:
     return call
 
 
-def check_params_like(r: Any, like: Mapping[str, Any], dtype: Any = None) -> None:
-    """``r`` is a read-only mapping of read-only arrays shaped like ``like``."""
-    assert isinstance(r, types.MappingProxyType)
+def check_params_like(
+    r: Any,
+    like: Mapping[str, Any],
+    dtype: Any = None,
+    record: tuple[Any, Any] | None = None,
+) -> None:
+    """``r`` is a ``Frozen`` value of read-only arrays shaped like ``like``.
+
+    Its record is ``record``, by default the one ``like`` has (None, None
+    for a plain mapping): every function keeps the record of its input.
+    """
+    assert isinstance(r, nf.Frozen)
+    assert (r.hidden, r.output) == (fs.record_of(like) if record is None else record)
     assert sorted(map(repr, r)) == sorted(map(repr, like))
     for k, v in r.items():
         ref = np.asarray(like[k])
@@ -231,26 +248,26 @@ def params_dtype(p: Mapping[str, Any]) -> np.dtype[Any]:
 
 
 @st.composite
-def net_call(
-    draw: st.DrawFn, *, with_y: bool, train_kw: bool, output_kw: bool = True
-) -> Call:
-    """params, x (and y), hidden, output (and l2, dropout, training, seed)."""
+def net_call(draw: st.DrawFn, *, with_y: bool, train_kw: bool) -> Call:
+    """params, x (and y), hidden, output (and l2, dropout, training, seed).
+
+    The params are drawn for an architecture, which they record (or not);
+    ``hidden``/``output`` are then given as ``fs.arch_kwargs`` says.
+    """
     output = draw(st.sampled_from(fs.OUTPUTS))
     widths = draw(fs.sizes())
     if output == "softmax" and (fs.MODE.strict or draw(st.integers(0, 9)) > 0):
         widths[-1] = max(widths[-1], 2)
-    p = draw(fs.valid_params(widths))
+    hidden = draw(fs.valid_hidden(len(widths) - 2))
+    p = draw(fs.valid_params(widths, hidden=hidden, output=output))
     rows = draw(st.integers(1, 5))
     cols = widths[0] + draw(fs.choice([0] * 19, [1]))
     x = draw(fs.real_batch(rows, cols))
     args = [("params", draw(fs.params_arg(p))), ("x", maybe(draw, x))]
     if with_y:
         args.append(("y", maybe(draw, draw(fs.targets(output, rows, widths[-1])))))
-    kw: dict[str, Any] = {}
-    if draw(st.booleans()):
-        kw["hidden"] = maybe(draw, draw(fs.hidden_arg(len(widths) - 2)))
-    if output_kw:
-        kw["output"] = maybe(draw, output, 0.05)
+    arch = draw(fs.arch_kwargs(p, hidden, output, len(widths) - 2))
+    kw: dict[str, Any] = {k: maybe(draw, v, 0.05) for k, v in arch.items()}
     if train_kw:
         if with_y and draw(st.booleans()):  # forward has no l2
             kw["l2"] = maybe(draw, draw(fs.choice([0.0, 1e-3, 0.5], [1e300])))
@@ -262,8 +279,21 @@ def net_call(
     return corrupt(draw, Call(tuple(args), kw, {}))
 
 
+def arch(a: dict[str, Any]) -> tuple[Any, str]:
+    """The architecture a successful call ran: the arguments, else the record.
+
+    As the library records it: one name, or a tuple of one per hidden layer.
+    """
+    rec_h, rec_o = fs.record_of(a["params"])
+    h = a.get("hidden")
+    h = h if h is not None else rec_h if rec_h is not None else "relu"
+    o = a.get("output")
+    o = o if o is not None else rec_o if rec_o is not None else "sigmoid"
+    return (h if isinstance(h, str) else tuple(h)), str(o)
+
+
 def _out(a: dict[str, Any]) -> str:
-    return str(a.get("output", "sigmoid"))
+    return arch(a)[1]
 
 
 def check_forward(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
@@ -322,7 +352,13 @@ def grads_for(draw: st.DrawFn, p: Mapping[str, Any]) -> Any:
         with np.errstate(over="ignore", invalid="ignore"):
             g[k] = draw(fs.laid_out((vals * scale).astype(dt)))
     g = {k: v if isinstance(v, np.ndarray) else np.asarray(v) for k, v in g.items()}
-    return draw(fs.params_arg(draw(st.sampled_from([g, nf.freeze(g)]))))
+    forms: list[Any] = [g]
+    hidden, output = fs.record_of(p)
+    # as nf.grads returns it: a value with the params' record (unless g is
+    # not float32/64, or too large for its dtype: then it cannot be a value)
+    with contextlib.suppress(TypeError, ValueError):
+        forms += [nf.freeze(g), nf.freeze(g, hidden=hidden, output=output)]
+    return draw(fs.params_arg(draw(st.sampled_from(forms))))
 
 
 def lr_arg(draw: st.DrawFn) -> Any:
@@ -397,6 +433,8 @@ def opt_state_for(draw: st.DrawFn, name: str, p: Mapping[str, Any]) -> Any:
             if k != "count":
                 v = draw(arrays(np.float64, state[k].shape, elements=st.floats(0, 2)))
                 state[k] = v.astype(state[k].dtype)
+    if draw(st.booleans()):  # a state from train: every step keeps its epoch
+        state["epoch"] = np.array(draw(st.integers(0, 2**40)), dtype=np.int64)
     lie = draw(fs.choice(["none"], ["none"] * 5 + ["count", "drop", "other", "neg"]))
     if lie == "count":
         state["count"] = draw(st.sampled_from([0, np.int32(0), np.array([0]), 1.5]))
@@ -431,8 +469,12 @@ def step_spec(name: str) -> Spec:
     def check(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
         new_p, new_s = r
         check_params_like(new_p, a["params"])
-        assert isinstance(new_s, types.MappingProxyType)
+        assert isinstance(new_s, nf.Frozen)
+        assert (new_s.hidden, new_s.output) == (None, None)
+        assert sorted(new_s) == sorted(map(str, a["state"]))
         assert int(new_s["count"]) == int(a["state"]["count"]) + 1
+        if "epoch" in a["state"]:
+            assert int(new_s["epoch"]) == int(a["state"]["epoch"])
         assert all(not v.flags.writeable for v in new_s.values())
 
     return Spec(fn, _drawer(draw_call), check)
@@ -447,7 +489,7 @@ def init_spec(name: str) -> Spec:
         return corrupt(draw, Call((("params", draw(fs.params_arg(p))),), {}, {}))
 
     def check(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
-        assert isinstance(r, types.MappingProxyType)
+        assert isinstance(r, nf.Frozen)
         slots = SLOTS[name]
         keys = ["count"] + [f"{s}.{k}" for s in slots for k in a["params"]]
         assert sorted(r) == sorted(keys)
@@ -477,14 +519,32 @@ def constructor_spec(name: str) -> Spec:
 
     def check(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
         assert isinstance(r, nf.Optimizer)
+        lr = a["lr"]
+        assert r.lr is lr if callable(lr) else r.lr == lr
         state = r.init(SMALL_P)
-        # The optimizer's step is fuzzed as X_step; here: it runs, or says why.
+        hyper = {k: v for k, v in a.items() if k != "lr"}
+
+        def public_step() -> tuple[Any, Any]:
+            """The same step through the public function (sgd_step takes a float)."""
+            if name == "sgd":
+                eta = lr(0) if callable(lr) else lr
+                return nf.sgd_step(SMALL_P, SMALL_G, lr=eta), None
+            step = getattr(nf, f"{name}_step")
+            result: tuple[Any, Any] = step(SMALL_P, SMALL_G, state, lr=lr, **hyper)
+            return result
+
+        # The optimizer's step is fuzzed as X_step; here: it runs, or says
+        # why, exactly as X_step with the same hyperparameters does.
         out = call_and_check(r.step, (SMALL_P, SMALL_G, state), {}, ("lr", "step"))
+        ref = call_and_check(public_step, (), {}, ("lr",))
+        assert (out.error is None) == (ref.error is None), (out, ref)
         if out.error is None:
-            check_params_like(out.result[0], SMALL_P)
-            p1, _s1 = out.result
-            same = r.update(SMALL_P, dict(SMALL_G), state)
-            assert all(np.array_equal(p1[k], same[0][k]) for k in p1)
+            p1, s1 = out.result
+            check_params_like(p1, SMALL_P)
+            assert p1 == ref.result[0]
+            assert isinstance(s1, nf.Frozen)
+            assert int(s1["count"]) == 1
+            assert name == "sgd" or s1 == ref.result[1]
 
     return Spec(fn, _drawer(draw_call), check)
 
@@ -537,7 +597,8 @@ def check_global_norm(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
 
 def check_clip(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
     g, c = a["grads"], float(a["max_norm"])
-    check_params_like(r, {k: np.asarray(v) for k, v in g.items()})
+    like = {k: np.asarray(v) for k, v in g.items()}
+    check_params_like(r, like, record=fs.record_of(g))
     n = _norm64(r)
     assert n <= c * (1 + 1e-2) or n <= _norm64(g) * (1 + 1e-2)
     if _norm64(g) > c:
@@ -573,16 +634,18 @@ def batches_call(draw: st.DrawFn) -> Call:
     }
     if draw(st.booleans()):
         kw["drop_last"] = maybe(draw, draw(st.booleans()))
-    return corrupt(draw, Call((("x", maybe(draw, x)), ("y", maybe(draw, y))), kw, {}))
+    args = (("x", maybe(draw, x)), ("y", maybe(draw, y)))
+    return corrupt(draw, Call(args, kw, {"arange": y}))
 
 
-def check_batches(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
+def check_batches(r: Any, a: dict[str, Any], extra: dict[str, Any]) -> None:
     n, size = len(np.asarray(a["y"])), a["batch_size"]
     rows = sum(len(yb) for _, yb in r)
     assert rows == (n - n % size if a.get("drop_last") else n)
     assert all(len(xb) == len(yb) <= size for xb, yb in r)
-    ys = np.concatenate([yb for _, yb in r]) if r else np.array([])
-    assert len(np.unique(ys)) == len(ys)  # y is arange: each sample once
+    if a["y"] is extra["arange"]:  # y is the arange drawn: each sample once
+        ys = np.concatenate([yb for _, yb in r]) if r else np.array([])
+        assert len(np.unique(ys)) == len(ys)
 
 
 @st.composite
@@ -602,19 +665,23 @@ def check_derive_seed(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
 @st.composite
 def check_grads_call(draw: st.DrawFn) -> Call:
     widths = draw(fs.sizes(max_layers=3, max_width=3))
-    p = draw(fs.valid_params(widths))
     x = np.linspace(-1, 1, 2 * widths[0]).reshape(2, widths[0])
     y = np.full((2, widths[-1]), 0.5)
     hidden = draw(st.sampled_from(fs.HIDDEN))
+    p = draw(fs.valid_params(widths, hidden=hidden))  # records it, or nothing
 
     def loss_fn(q: nf.Params) -> float:
+        # q is params, perturbed, with their record: it agrees with hidden
         return nf.loss(q, x, y, hidden=hidden)  # type: ignore[arg-type]
 
     fns: list[Any] = [loss_fn] * 4 + [
         lambda q: float("nan"), lambda q: math.inf, lambda q: "low",
         lambda q: None, lambda q: np.float32(1.0), lambda q: 1e308, 3,
     ]  # fmt: skip
-    g = nf.grads(p, x, y, hidden=hidden)  # type: ignore[arg-type]
+    try:
+        g = nf.grads(p, x, y, hidden=hidden)  # type: ignore[arg-type]
+    except ValueError:  # params scaled so large that the gradient overflows
+        g = nf.freeze({k: np.zeros_like(v) for k, v in p.items()}, **fs.record(p))
     args = (
         ("loss_fn", draw(fs.choice(fns[:4], fns[4:]))),
         ("params", draw(fs.params_arg(p))),
@@ -651,12 +718,35 @@ def mapping_call(draw: st.DrawFn, name: str) -> Call:
     return corrupt(draw, Call(((name, draw(fs.params_arg(p))),), {}, {}))
 
 
+@st.composite
+def freeze_call(draw: st.DrawFn) -> Call:
+    """Params (maybe with a record to give them) or an optimizer state."""
+    widths = draw(fs.sizes())
+    p = draw(fs.valid_params(widths))
+    kw: dict[str, Any] = {}
+    if draw(st.integers(0, 3)) == 0:
+        state = draw(opt_state_for(draw(st.sampled_from(sorted(SLOTS))), p))
+        return corrupt(draw, Call((("arrays", maybe(draw, state)),), kw, {}))
+    if draw(st.booleans()):
+        kw["hidden"] = maybe(draw, draw(fs.hidden_arg(len(widths) - 2)))
+    if draw(st.booleans()):
+        kw["output"] = maybe(draw, draw(fs.choice(fs.OUTPUTS, ["mse"])))
+    return corrupt(draw, Call((("arrays", draw(fs.params_arg(p))),), kw, {}))
+
+
 def check_freeze(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
     src = a["arrays"]
-    assert isinstance(r, types.MappingProxyType)
+    assert isinstance(r, nf.Frozen)
+    h, o = a.get("hidden"), a.get("output")
+    assert r.hidden == (h if h is None or isinstance(h, str) else tuple(h))
+    assert r.output == o
+    assert sorted(r) == sorted(src)
     for k, v in r.items():
         assert not v.flags.writeable
-        assert not np.shares_memory(v, np.asarray(src[k]))
+        ref = np.asarray(src[k])
+        assert not np.shares_memory(v, ref)
+        assert v.dtype == ref.dtype
+        assert np.array_equal(v, ref)
 
 
 def check_to_dict(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
@@ -674,6 +764,7 @@ def check_layer_sizes(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
 @st.composite
 def init_params_call(draw: st.DrawFn) -> Call:
     widths: Any = draw(fs.sizes(max_layers=5, max_width=6))
+    n_hidden = len(widths) - 2
     widths = draw(
         fs.choice(
             [widths, tuple(widths), np.array(widths), [np.int8(2), np.uint64(3)]],
@@ -696,14 +787,21 @@ def init_params_call(draw: st.DrawFn) -> Call:
                 )
             ),
         )  # fmt: skip
+    if draw(st.booleans()):
+        kw["hidden"] = maybe(draw, draw(fs.hidden_arg(n_hidden)))
+    if draw(st.booleans()):
+        kw["output"] = maybe(draw, draw(fs.choice(fs.OUTPUTS, ["mse"])))
     return corrupt(draw, Call((("sizes", maybe(draw, widths)),), kw, {}))
 
 
 def check_init_params(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
     widths = [int(n) for n in a["sizes"]]
-    assert isinstance(r, types.MappingProxyType)
+    assert isinstance(r, nf.Frozen)
     assert nf.layer_sizes(r) == tuple(widths)
     assert all(not v.flags.writeable for v in r.values())
+    h = a.get("hidden", "relu")
+    assert r.hidden == (h if isinstance(h, str) else tuple(h))
+    assert r.output == a.get("output", "sigmoid")
 
 
 # ------------------------------------------------------------------ softmax
@@ -833,7 +931,11 @@ def path_arg(draw: st.DrawFn, path: pathlib.Path) -> Any:
 @st.composite
 def save_call(draw: st.DrawFn) -> Call:
     widths = draw(fs.sizes())
-    p = draw(fs.valid_params(widths))
+    hidden = draw(fs.valid_hidden(len(widths) - 2))
+    output = draw(st.sampled_from(fs.OUTPUTS))
+    if output == "softmax" and widths[-1] < 2:
+        widths[-1] = 2
+    p = draw(fs.valid_params(widths, hidden=hidden, output=output))
     path = fresh_path()
     kw: dict[str, Any] = {}
     if draw(st.booleans()):
@@ -841,10 +943,9 @@ def save_call(draw: st.DrawFn) -> Call:
         if draw(st.booleans()):
             state = {**state, "epoch": np.array(3)}
         kw["opt_state"] = maybe(draw, state)
-    if draw(st.booleans()):
-        kw["hidden"] = maybe(draw, draw(fs.hidden_arg(len(widths) - 2)))
-    if draw(st.booleans()):
-        kw["output"] = maybe(draw, draw(st.sampled_from(fs.OUTPUTS)))
+    if draw(st.booleans()):  # else only the params' record, if any, is saved
+        arch = draw(fs.arch_kwargs(p, hidden, output, len(widths) - 2))
+        kw.update((k, maybe(draw, v)) for k, v in arch.items())
     if draw(st.booleans()):
         kw["meta"] = draw(
             st.one_of(json_values(), fs.choice([None], [(1, 2), {1: 2}, float("nan"),
@@ -860,11 +961,29 @@ def check_save(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
     for k, v in a["params"].items():
         assert back.params[k].tobytes() == np.ascontiguousarray(v).tobytes()
     assert back.meta == a.get("meta")
+    # the record saved: the arguments, else the params' own (None if none)
+    h, o = fs.record_of(a["params"])
+    h = a.get("hidden") if a.get("hidden") is not None else h
+    h = h if h is None or isinstance(h, str) else tuple(h)
+    o = a.get("output") if a.get("output") is not None else o
+    assert (back.hidden, back.output) == (h, o)
+    assert isinstance(back.params, nf.Frozen)
+    assert (back.params.hidden, back.params.output) == (h, o)
+    state = a.get("opt_state")
+    if state is None:
+        assert back.opt_state is None
+        return
+    assert isinstance(back.opt_state, nf.Frozen)
+    assert sorted(back.opt_state) == sorted(state)
+    for k, v in state.items():
+        assert back.opt_state[k].dtype == v.dtype
+        assert back.opt_state[k].tobytes() == np.ascontiguousarray(v).tobytes()
 
 
 def checkpoint_bytes(p: nf.Params) -> bytes:
     path = fresh_path()
-    nf.save(path, p, opt_state=nf.adam_init(p), hidden="tanh", meta={"a": [1]})
+    hidden: Any = "tanh" if fs.record_of(p)[0] is None else None  # None: the record
+    nf.save(path, p, opt_state=nf.adam_init(p), hidden=hidden, meta={"a": [1]})
     return path.read_bytes()
 
 
@@ -891,7 +1010,7 @@ def load_call(draw: st.DrawFn) -> Call:
 
 def check_load(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
     assert isinstance(r, nf.Checkpoint)
-    check_params_like(r.params, r.params)
+    check_params_like(r.params, r.params, record=(r.hidden, r.output))
     assert all(math.isfinite(float(np.abs(v).max())) for v in r.params.values())
 
 
@@ -917,7 +1036,8 @@ def train_call(draw: st.DrawFn) -> Call:
     widths = draw(fs.sizes(max_layers=3, max_width=4))
     if output == "softmax":
         widths[-1] = max(widths[-1], 2)
-    p = draw(fs.valid_params(widths))
+    hidden = draw(fs.valid_hidden(len(widths) - 2))
+    p = draw(fs.valid_params(widths, hidden=hidden, output=output))
     n = draw(st.integers(1, 12))
     x = draw(fs.real_batch(n, widths[0]))
     y = draw(fs.targets(output, n, widths[-1]))
@@ -932,13 +1052,13 @@ def train_call(draw: st.DrawFn) -> Call:
         "epochs": maybe(
             draw, draw(st.integers(int(fs.MODE.strict), 3)), 0.05, size=True
         ),
-        "output": output,
         "verbose": False,
     }
+    arch = draw(fs.arch_kwargs(p, hidden, output, len(widths) - 2))
+    kw.update((k, maybe(draw, v, 0.05)) for k, v in arch.items())
     options: dict[str, st.SearchStrategy[Any]] = {
         "batch_size": st.integers(int(fs.MODE.strict), 9),
         "seed": fs.seeds(),
-        "hidden": fs.hidden_arg(len(widths) - 2),
         "l2": fs.choice([0.0, 1e-2], [1e300]),
         "dropout": fs.choice([0.0, 0.5], [1.0]),
         "clip_norm": fs.choice([None, 1.0, 1e-300], [0.0]),
@@ -956,7 +1076,8 @@ def train_call(draw: st.DrawFn) -> Call:
 
 def check_train(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
     assert isinstance(r, nf.TrainResult)
-    check_params_like(r.params, a["params"])
+    check_params_like(r.params, a["params"], record=arch(a))  # the run's
+    assert isinstance(r.opt_state, nf.Frozen)
     assert 1 <= len(r.history) <= a["epochs"]
     assert int(r.opt_state["epoch"]) >= len(r.history)
     assert all(math.isfinite(h.train_loss) for h in r.history)
@@ -1270,7 +1391,7 @@ SPECS: dict[str, Spec] = {
     "check_grads": _spec(
         nf.check_grads, check_grads_call, check_check_grads, weight=0.5
     ),
-    "freeze": _spec(nf.freeze, lambda: mapping_call("arrays"), check_freeze),
+    "freeze": _spec(nf.freeze, freeze_call, check_freeze),
     "to_dict": _spec(nf.to_dict, lambda: mapping_call("params"), check_to_dict),
     "layer_sizes": _spec(
         nf.layer_sizes, lambda: mapping_call("params"), check_layer_sizes
@@ -1340,8 +1461,11 @@ NOT_FUZZED: dict[str, str] = {
             "ActivationName",
             "Array",
             "Batch",
+            "Callback",
+            "FloatDType",
             "Grads",
             "Hidden",
+            "History",
             "InitName",
             "LearningRate",
             "OptState",
@@ -1349,6 +1473,7 @@ NOT_FUZZED: dict[str, str] = {
             "Params",
             "Schedule",
             "Seed",
+            "State",
             "Targets",
         ),
         "a type alias for annotations",
@@ -1358,9 +1483,17 @@ NOT_FUZZED: dict[str, str] = {
         "a record type (NamedTuple) the library returns",
     ),
     **dict.fromkeys(
-        ("CallbackError", "CheckpointError", "TrainingError", "TrainingInterrupted"),
+        (
+            "CallbackError",
+            "CheckpointError",
+            "TrainingError",
+            "TrainingFailed",
+            "TrainingInterrupted",
+        ),
         "an exception class",
     ),
+    "Frozen": "the value type; Frozen(...) is a TypeError (tested below): "
+    "values are built by freeze and init_params, fuzzed",
     "__version__": "a string",
     "datasets": "a module; its functions are fuzzed as datasets.*",
     "schedules": "a module; its functions are fuzzed as schedules.*",
@@ -1462,3 +1595,129 @@ def test_fuzz(name: str) -> None:
     if path := os.environ.get("NNFUNC_FUZZ_STATS"):
         with open(path, "a") as f:
             print(_stats_line(name, spec, time.perf_counter() - t0), file=f)
+
+
+# ------------------------------------------- masked arrays and np.matrix
+
+#: Arguments that hold arrays, or mappings of arrays (params, grads, states).
+ARRAY_ARGS = frozenset(
+    {"x", "y", "z", "params", "grads", "state", "arrays", "opt_state",
+     "validation", "y_true", "y_pred", "labels", "x_train", "mean", "std"}
+)  # fmt: skip
+
+
+def takes_arrays(fn: Callable[..., Any]) -> bool:
+    return bool(ARRAY_ARGS & set(inspect.signature(fn).parameters))
+
+
+#: Every fuzzed function that takes an array (all of them must refuse these).
+SUBCLASS_SPECS = sorted(n for n, spec in SPECS.items() if takes_arrays(spec.fn))
+
+
+def array_slots(
+    arguments: dict[str, Any],
+) -> list[tuple[str, str | int | None]]:
+    """Where an array sits in a call: ``(argument, None)`` for an array-like
+    argument, ``(argument, key)`` for a value of a mapping argument,
+    ``("validation", 0 or 1)``."""
+    slots: list[tuple[str, str | int | None]] = []
+    for name, value in arguments.items():
+        if name not in ARRAY_ARGS:
+            continue
+        if isinstance(value, Mapping):
+            slots += [(name, k) for k, v in value.items() if isinstance(v, np.ndarray)]
+        elif name == "validation" and isinstance(value, tuple):
+            slots += [(name, i) for i in range(len(value))]
+        elif isinstance(value, (np.ndarray, list)):
+            slots.append((name, None))
+    return slots
+
+
+def swapped(value: Any, key: str | int | None, new: Any) -> Any:
+    """``value`` with the array at ``key`` (or itself, for None) replaced."""
+    if key is None:
+        return new
+    if isinstance(key, int):  # validation = (x_val, y_val)
+        return tuple(new if i == key else v for i, v in enumerate(value))
+    return {k: new if k == key else v for k, v in value.items()}
+
+
+@pytest.mark.parametrize("name", SUBCLASS_SPECS)
+def test_masked_arrays_and_matrices_are_refused(name: str) -> None:
+    spec = SPECS[name]
+    tried: list[str] = []
+
+    @settings(
+        max_examples=max(10, round(FUZZ_EXAMPLES * spec.weight)),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        fs.MODE.strict = True  # a valid call, so that only the swap can fail
+        call = data.draw(st.composite(lambda d: spec.draw(d))())
+        arguments = {**dict(call.args), **call.kwargs}
+        slots = array_slots(arguments)
+        if not slots:
+            return
+        args = tuple(v for _, v in call.args)
+        names = (*(k for k, _ in call.args), *call.kwargs)
+        ok = call_and_check(
+            spec.fn, args, call.kwargs, names, allowed=spec.allowed,
+            consume=spec.consume, finite=spec.finite,
+        )  # fmt: skip
+        if ok.error is not None:  # the call itself was refused: nothing to swap
+            return
+        arg, key = data.draw(st.sampled_from(slots), label="slot")
+        old = arguments[arg] if key is None else arguments[arg][key]
+        kind, new = data.draw(st.sampled_from(fs.subclassed(old)), label="kind")
+        value = swapped(arguments[arg], key, new)
+        positional = [k for k, _ in call.args]
+        if arg in positional:
+            args = tuple(value if k == arg else v for k, v in call.args)
+            kwargs = call.kwargs
+        else:
+            kwargs = {**call.kwargs, arg: value}
+        where = f"{kind} as {arg}" + ("" if key is None else f"[{key!r}]")
+        out = call_and_check(
+            spec.fn, args, kwargs, (arg,), allowed=(TypeError, ValueError),
+            consume=spec.consume,
+        )  # fmt: skip
+        assert out.error is not None, f"{name} accepted a {where}"
+        assert isinstance(out.error, TypeError), (
+            f"{name} with a {where} raised {type(out.error).__name__}: "
+            f"{out.error} (expected a TypeError naming {arg})"
+        )
+        tried.append(where)
+
+    try:
+        run()
+    finally:
+        fs.MODE.strict = False
+        shutil.rmtree(_DIR, ignore_errors=True)
+        _DIR.mkdir()
+    assert tried, f"no valid call of {name} was drawn: nothing was swapped"
+
+
+@pytest.mark.parametrize("name", sorted(SLOTS))
+def test_an_optimizers_own_step_refuses_masked_arrays_and_matrices(
+    name: str,
+) -> None:
+    opt: nf.Optimizer = getattr(nf, name)(0.1)
+    state = opt.init(SMALL_P)
+    good = {"params": SMALL_P, "grads": SMALL_G, "state": state}
+    for arg, value in good.items():
+        for key, a in value.items():
+            for kind, new in fs.subclassed(a):
+                arguments = {**good, arg: swapped(value, key, new)}
+                args = (arguments["params"], arguments["grads"], arguments["state"])
+                out = call_and_check(opt.step, args, {}, (arg,))
+                assert isinstance(out.error, TypeError), (name, kind, arg, key, out)
+                out = call_and_check(opt.init, (arguments["params"],), {}, ("params",))
+                assert (out.error is None) == (arg != "params"), (name, kind, key)
+
+
+@given(args=st.lists(fs.hostile(), max_size=2), hidden=fs.hostile())
+def test_frozen_cannot_be_built_directly(args: list[Any], hidden: Any) -> None:
+    with pytest.raises(TypeError, match=r"nnfunc\.freeze"):
+        nf.Frozen(*args, hidden=hidden)

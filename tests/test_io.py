@@ -213,7 +213,7 @@ def test_loaded_mappings_are_read_only(good: pathlib.Path) -> None:
 
 
 def test_save_leaves_inputs_alone(tmp_path: pathlib.Path) -> None:
-    frozen = nf.init_params([3, 4, 2], seed=1)
+    frozen = nf.init_params([3, 4, 2], hidden="tanh", seed=1)  # ["tanh"] agrees
     W1 = np.asfortranarray(np.arange(12.0).reshape(3, 4))  # F order round-trips
     W2 = np.arange(16.0).reshape(4, 4)[:, ::2]  # a strided view round-trips
     writable = {"W1": W1, "b1": np.zeros(4), "W2": W2, "b2": np.ones(2)}
@@ -252,7 +252,7 @@ def test_path_is_used_exactly_as_given(tmp_path: pathlib.Path) -> None:
 
 # ------------------------------------------------------- save: bad arguments
 
-GOOD = nf.init_params([3, 4, 2], seed=0)
+GOOD = nf.init_params([3, 4, 2], hidden="tanh", output="softmax", seed=0)
 
 
 @pytest.mark.parametrize(
@@ -279,10 +279,12 @@ GOOD = nf.init_params([3, 4, 2], seed=0)
         ({"hidden": "nope"}, ValueError, "hidden"),
         ({"hidden": ["relu", "relu"]}, ValueError, "hidden"),
         (
-            {"output": "softmax", "params": nf.init_params([2, 1])},
+            {"output": "softmax", "params": freeze(nf.init_params([2, 1]))},
             ValueError,
-            "softmax",
+            "softmax' needs at least 2 output units",
         ),
+        ({"hidden": "relu"}, ValueError, "hidden='relu' contradicts the params"),
+        ({"output": "sigmoid"}, ValueError, "output='sigmoid' contradicts"),
         ({"output": "mse"}, ValueError, "output"),
         ({"path": b"x.npz"}, TypeError, "path"),
         ({"path": ""}, ValueError, "path"),
@@ -311,7 +313,7 @@ def good_bytes() -> bytes:
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "g.npz")
         state = freeze({"count": np.array(2), "m.W1": np.ones((3, 4))})
-        save(path, GOOD, opt_state=state, hidden="tanh", meta={"note": "x"})
+        save(path, GOOD, opt_state=state, meta={"note": "x"})  # records tanh
         return pathlib.Path(path).read_bytes()
 
 
@@ -621,14 +623,9 @@ def test_killing_a_saving_process_leaves_old_or_new(tmp_path: pathlib.Path) -> N
 def test_the_state_train_returns_round_trips(tmp_path: pathlib.Path) -> None:
     x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y = np.array([0.0, 1.0, 1.0, 0.0])
+    kw: dict[str, Any] = {"optimizer": nf.adam(0.01), "batch_size": 2, "verbose": False}
     params, state, _ = nf.train(
-        nf.init_params([2, 3, 1]),
-        x,
-        y,
-        optimizer=nf.adam(0.01),
-        epochs=2,
-        batch_size=2,
-        verbose=False,
+        nf.init_params([2, 3, 1], hidden="tanh"), x, y, epochs=2, **kw
     )
     path = tmp_path / "run.npz"
     nf.save(path, params, opt_state=state)
@@ -638,3 +635,107 @@ def test_the_state_train_returns_round_trips(tmp_path: pathlib.Path) -> None:
     for k, v in state.items():
         assert back.opt_state[k].dtype == v.dtype
         assert back.opt_state[k].tobytes() == v.tobytes()
+    # the library's own value, equal to the one train returned (epoch too)
+    assert isinstance(state, nf.Frozen)
+    assert isinstance(back.opt_state, nf.Frozen)
+    assert back.opt_state == state
+    assert int(back.opt_state["epoch"]) == 2
+    assert back.params == params  # bits and record: hidden='tanh'
+    assert (back.hidden, back.output) == ("tanh", "sigmoid")
+    # and both resume alike: train, and the step function fed directly
+    again = nf.train(back.params, x, y, epochs=1, opt_state=back.opt_state, **kw)
+    same = nf.train(params, x, y, epochs=1, opt_state=state, **kw)
+    assert (again.params, again.opt_state) == (same.params, same.opt_state)
+    assert again.history[0].train_loss == same.history[0].train_loss
+    g = nf.grads(params, x, y)
+    assert nf.adam_step(back.params, g, back.opt_state, lr=0.01) == nf.adam_step(
+        params, g, state, lr=0.01
+    )
+
+
+# ---------------------------------------------------------------- the record
+
+
+def header_of(path: pathlib.Path) -> dict[str, Any]:
+    """The JSON header of a checkpoint, read with NumPy alone."""
+    with np.load(path) as z:
+        h: dict[str, Any] = json.loads(z["header"].tobytes())
+    return h
+
+
+@pytest.mark.parametrize(
+    ("hidden", "output"),
+    [
+        ("tanh", "softmax"),
+        ("relu", "sigmoid"),
+        (("elu", "gelu"), "identity"),
+        (["sigmoid", "relu"], "sigmoid"),
+    ],
+)
+def test_save_writes_the_params_record_and_load_returns_it(
+    tmp_path: pathlib.Path, hidden: nf.Hidden, output: nf.OutputName
+) -> None:
+    p = nf.init_params([3, 4, 4, 2], hidden=hidden, output=output, seed=2)
+    path = tmp_path / "net.npz"
+    save(path, p)  # no hidden/output given: the record is written
+    h = header_of(path)
+    assert h["hidden"] == (hidden if isinstance(hidden, str) else list(hidden))
+    assert h["output"] == output
+    ckpt = load(path)
+    assert isinstance(ckpt.params, nf.Frozen)
+    assert ckpt.params.hidden == p.hidden
+    assert ckpt.params.output == p.output == output
+    assert (ckpt.hidden, ckpt.output) == (p.hidden, p.output)
+    assert ckpt.params == p  # keys, dtypes, bits and record
+    x = np.linspace(-2.0, 2.0, 15).reshape(5, 3)
+    assert np.array_equal(nf.forward(ckpt.params, x), nf.forward(p, x))
+    # arguments that agree with the record are no contradiction: same file
+    save(tmp_path / "same.npz", p, hidden=hidden, output=output)
+    assert (tmp_path / "same.npz").read_bytes() == path.read_bytes()
+
+
+def test_a_plain_mapping_saves_without_a_record(tmp_path: pathlib.Path) -> None:
+    plain = dict(nf.init_params([3, 4, 2], seed=0))
+    save(tmp_path / "a.npz", plain)
+    h = header_of(tmp_path / "a.npz")
+    assert (h["hidden"], h["output"]) == (None, None)
+    ckpt = load(tmp_path / "a.npz")
+    assert (ckpt.hidden, ckpt.output) == (None, None)
+    assert isinstance(ckpt.params, nf.Frozen)
+    assert (ckpt.params.hidden, ckpt.params.output) == (None, None)
+    assert ckpt.params == freeze(plain)
+    save(tmp_path / "b.npz", plain, hidden="elu", output="identity")  # recorded
+    back = load(tmp_path / "b.npz").params
+    assert isinstance(back, nf.Frozen)
+    assert (back.hidden, back.output) == ("elu", "identity")
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"hidden": "relu"}, r"hidden='relu' contradicts .* record hidden='tanh'"),
+        (
+            {"hidden": ["relu", "tanh"]},
+            r"hidden=\['relu', 'tanh'\] contradicts .* record hidden='tanh'",
+        ),
+        (
+            {"output": "identity"},
+            r"output='identity' contradicts .* record output='softmax'",
+        ),
+        (
+            {"hidden": "tanh", "output": "sigmoid"},
+            r"output='sigmoid' contradicts .* record output='softmax'",
+        ),
+    ],
+)
+def test_an_argument_that_contradicts_the_record_is_refused(
+    tmp_path: pathlib.Path, kw: dict[str, Any], match: str
+) -> None:
+    p = nf.init_params([3, 4, 4, 2], hidden="tanh", output="softmax", seed=0)
+    path = tmp_path / "net.npz"
+    save(path, p, meta="old")
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=match):
+        save(path, p, meta="new", **kw)
+    assert path.read_bytes() == before  # nothing was written
+    assert os.listdir(tmp_path) == ["net.npz"]

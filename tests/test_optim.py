@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,12 +35,15 @@ from nnfunc.optim import (
     momentum_step,
     sgd,
     sgd_init,
+    sgd_step,
 )
 from nnfunc.schedules import constant
+from tests.strategies import HIDDEN, OUTPUT, random_targets
 
 Arrays = dict[str, npt.NDArray[Any]]
 Slots = dict[str, Arrays]  # slot name -> param name -> array
 Ref = Callable[[Arrays, Arrays, Slots, int], tuple[Arrays, Slots]]
+StepFn = Callable[[Params, Grads, OptState], tuple[Params, OptState]]
 
 
 def _problem(seed: int, dtype: Any = np.float64) -> tuple[Params, Grads, Grads]:
@@ -235,13 +239,15 @@ XOR_OPTIMIZERS: dict[str, Optimizer] = {
 @pytest.mark.parametrize("name", XOR_OPTIMIZERS)
 def test_each_optimizer_learns_xor(name: str) -> None:
     opt = XOR_OPTIMIZERS[name]
-    params = nf.init_params([2, 4, 1], seed=0)
+    params: Params = nf.init_params([2, 4, 1], hidden="tanh", seed=0)
     state = opt.init(params)
     for _ in range(1000):
-        g = nf.grads(params, X_XOR, Y_XOR, hidden="tanh")
-        params, state = opt.update(params, g, state)
-    assert nf.predict(params, X_XOR, hidden="tanh").tolist() == [0, 1, 1, 0]
-    assert nf.loss(params, X_XOR, Y_XOR, hidden="tanh") < 0.1
+        g = nf.grads(params, X_XOR, Y_XOR)  # the params record hidden="tanh"
+        params, state = opt.step(params, g, state)
+    assert isinstance(params, nf.Frozen)
+    assert params.hidden == "tanh"  # kept by every step
+    assert nf.predict(params, X_XOR).tolist() == [0, 1, 1, 0]
+    assert nf.loss(params, X_XOR, Y_XOR) < 0.1
 
 
 # ------------------------------------------------------------------ purity
@@ -255,6 +261,14 @@ ALL: dict[str, Callable[..., Optimizer]] = {
     "adamw": lambda lr: adamw(lr, weight_decay=0.1, decay_biases=True),
 }
 all_names = pytest.mark.parametrize("name", ALL)
+#: The step functions with the hyperparameters of ``ALL`` (``lr`` still open).
+FUNCTIONS: dict[str, Callable[..., tuple[Params, OptState]]] = {
+    "momentum": functools.partial(momentum_step, beta=0.8),
+    "nesterov": functools.partial(momentum_step, beta=0.8, nesterov=True),
+    "rmsprop": functools.partial(rmsprop_step, decay=0.8),
+    "adam": functools.partial(adam_step, b1=0.8, b2=0.9),
+    "adamw": functools.partial(adamw_step, weight_decay=0.1, decay_biases=True),
+}
 
 
 def _writable(m: Mapping[str, npt.NDArray[Any]]) -> Arrays:
@@ -286,28 +300,36 @@ def test_inputs_unchanged_and_outputs_read_only(name: str) -> None:
     p_in, g_in = _writable(params), _writable(g)
     s_in = _writable(_run(opt.step, params, g, opt.init(params), 2)[1])
     copies = [_writable(m) for m in (p_in, g_in, s_in)]
-    for fn in (opt.step, opt.update):
-        new_p, new_s = fn(p_in, g_in, s_in)
-        for before, after in zip(copies, (p_in, g_in, s_in), strict=True):
-            assert _same_bits(before, after)
-            assert all(a.flags.writeable for a in after.values())
-        for out in (new_p, new_s):
-            assert all(not a.flags.writeable for a in out.values())
-            with pytest.raises(TypeError):
-                out["W1"] = np.zeros(3)  # type: ignore[index]
+    new_p, new_s = opt.step(p_in, g_in, s_in)
+    for before, after in zip(copies, (p_in, g_in, s_in), strict=True):
+        assert _same_bits(before, after)
+        assert all(a.flags.writeable for a in after.values())
+    for out in (new_p, new_s):
+        assert all(not a.flags.writeable for a in out.values())
+        with pytest.raises(TypeError):
+            out["W1"] = np.zeros(3)  # type: ignore[index]
 
 
 @all_names
-def test_same_inputs_give_the_same_bits_and_step_equals_update(name: str) -> None:
+def test_same_inputs_give_the_same_bits_and_step_equals_the_function(
+    name: str,
+) -> None:
     opt = ALL[name](0.1)
     params, g, _ = _problem(5)
     s0 = opt.init(params)
     a = _run(opt.step, params, g, s0)
     b = _run(opt.step, params, g, s0)
-    c = _run(opt.update, params, g, s0)
-    for x, y in ((a, b), (a, c)):
-        assert _same_bits(x[0], y[0])
-        assert _same_bits(x[1], y[1])
+    assert _same_bits(a[0], b[0])
+    assert _same_bits(a[1], b[1])
+    if name == "sgd":  # sgd_step keeps no state: the params must agree
+        p = params
+        for _ in range(3):
+            p = sgd_step(p, g, lr=0.1)
+        assert _same_bits(a[0], p)
+        return
+    c = _run(functools.partial(FUNCTIONS[name], lr=0.1), params, g, s0)
+    assert _same_bits(a[0], c[0])
+    assert _same_bits(a[1], c[1])
 
 
 @all_names
@@ -316,7 +338,7 @@ def test_float32_stays_float32(name: str) -> None:
     params, g, _ = _problem(6, np.float32)
     g64 = nf.freeze({k: v.astype(np.float64) for k, v in g.items()})  # cast by step
     new_p, new_s = _run(opt.step, params, g64, opt.init(params))
-    new_p2, new_s2 = _run(opt.update, params, g, opt.init(params))
+    new_p2, new_s2 = _run(opt.step, params, g, opt.init(params))
     for p, s in ((new_p, new_s), (new_p2, new_s2)):
         assert {v.dtype for v in p.values()} == {np.dtype(np.float32)}
         assert s["count"].dtype == np.int64
@@ -353,12 +375,21 @@ def test_schedule_is_called_with_the_count_before_the_step(name: str) -> None:
 
 
 @all_names
-def test_update_shows_the_lr_it_was_built_with(name: str) -> None:
-    # train reads the bound learning rate (or schedule) back from update.
-    for lr in (0.3, constant(0.3)):
-        update = ALL[name](lr).update
-        assert isinstance(update, functools.partial)
-        assert update.keywords["lr"] == lr
+def test_optimizer_records_the_lr_it_was_built_with(name: str) -> None:
+    # train reads the learning rate (or schedule) back from the lr field.
+    params, g, _ = _problem(5)
+    by_float = ALL[name](0.3).step(params, g, ALL[name](0.3).init(params))
+    schedule = constant(0.3)
+    for lr in (0.3, schedule):
+        opt = ALL[name](lr)
+        if callable(lr):
+            assert opt.lr is schedule  # the very schedule, not a copy
+        else:
+            assert isinstance(opt.lr, float)
+            assert opt.lr == 0.3
+        new_p, new_s = opt.step(params, g, opt.init(params))  # and step uses it
+        assert _same_bits(new_p, by_float[0])
+        assert _same_bits(new_s, by_float[1])
 
 
 def test_init_gives_count_and_zero_slots() -> None:
@@ -402,9 +433,9 @@ def test_state_with_wrong_keys_shapes_dtypes_or_count_is_rejected(name: str) -> 
             ValueError,
             "state must have keys",
         ),
-        ({**s, "count": 0}, TypeError, "0-d int64"),
-        ({**s, "count": np.array(0.0)}, TypeError, "0-d int64"),
-        ({**s, "count": np.array([0])}, TypeError, "0-d int64"),
+        ({**s, "count": 0}, TypeError, "0-d integer"),
+        ({**s, "count": np.array(0.0)}, TypeError, "0-d integer"),
+        ({**s, "count": np.array([0])}, TypeError, "0-d integer"),
         ({**s, "count": np.array(-1)}, ValueError, ">= 0"),
         ([("count", 0)], TypeError, "mapping"),
     ]
@@ -440,9 +471,30 @@ def test_state_of_another_optimizer_or_network_is_rejected(
             ALL[mine](0.1).step(params, g, state)
     if mine == "sgd":
         return  # a count alone cannot tell one network from another
-    small = nf.init_params([3, 2], seed=0)
-    with pytest.raises(ValueError, match="another network"):
-        ALL[mine](0.1).step(params, g, ALL[mine](0.1).init(small))
+    opt = ALL[mine](0.1)
+    shallow = nf.init_params([3, 2], seed=0)  # no W2, b2: the keys differ
+    with pytest.raises(ValueError, match=r"it has missing \['[mv]\.W2', '[mv]\.b2'"):
+        opt.step(params, g, opt.init(shallow))
+    wide = nf.init_params([3, 5, 2], seed=0)  # the same keys, other shapes
+    with pytest.raises(
+        ValueError, match=r"state\['[mv]\.W1'\] has shape \(3, 5\) but params has"
+    ):
+        opt.step(params, g, opt.init(wide))
+
+
+@pytest.mark.parametrize("name", ["momentum", "rmsprop", "adam"])
+def test_state_of_a_network_with_the_same_size_and_first_layer_is_rejected(
+    name: str,
+) -> None:
+    # Both have W1 of shape (3, 4) and 32 parameters: only the later layers
+    # tell the states apart, so every slot's shape must be compared.
+    mine, other = nf.init_params([3, 4, 2, 3]), nf.init_params([3, 4, 3, 1])
+    g = nf.freeze({k: np.ones_like(v) for k, v in mine.items()})
+    opt = ALL[name](0.1)
+    with pytest.raises(
+        ValueError, match=r"state\['[mv]\.W2'\] has shape \(4, 3\) but params has"
+    ):
+        opt.step(mine, g, opt.init(other))
 
 
 @all_names
@@ -509,10 +561,10 @@ def test_bad_lr_or_schedule_value_is_rejected_by_step(
     params, g, _ = _problem(13)
     with pytest.raises(error, match=match):
         STEPS[name](params, g, INITS[name](params), lr=lr)
-    if callable(lr):  # the hot path checks the schedule's values too
+    if callable(lr):  # the Optimizer's step checks the schedule's values too
         opt = ALL[name](lr)
         with pytest.raises(error, match=match):
-            opt.update(params, g, opt.init(params))
+            opt.step(params, g, opt.init(params))
 
 
 BAD_HYPER: list[tuple[str, dict[str, Any], type[Exception]]] = [
@@ -550,6 +602,187 @@ def test_bad_hyperparameters_are_rejected(
     params, g, _ = _problem(14)
     with pytest.raises(error, match=arg):
         STEPS[name](params, g, INITS[name](params), lr=0.1, **hyper)
+
+
+@all_names
+def test_a_state_with_missing_or_extra_keys_names_them(name: str) -> None:
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(15)
+    s = dict(opt.init(params))
+    first = next(iter(s))  # "m.W1", "v.W1", or "count" for sgd
+    rest = {k: v for k, v in s.items() if k != first}
+    owner = "momentum" if name == "nesterov" else name
+    keys = re.escape(f"state must have keys {sorted(s)} exactly ")
+    made_by = re.escape(f"(as returned by {owner}_init(params)); it has ")
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({**rest, "x": s["count"]}, f"missing [{first!r}] and unexpected ['x']"),
+        (rest, f"missing [{first!r}]"),
+        ({**s, "y": s["count"], "x": s["count"]}, "unexpected ['x', 'y']"),
+        ({**s, "epochs": s["count"]}, "unexpected ['epochs']"),  # not "epoch"
+    ]
+    for state, said in cases:
+        message = keys + made_by + re.escape(said) + "$"
+        for bad in (state, nf.freeze(state)):  # as plain or as a library value
+            with pytest.raises(ValueError, match=message):
+                opt.step(params, g, bad)
+
+
+@all_names
+def test_a_state_from_train_feeds_every_step_function_which_keeps_its_epoch(
+    name: str,
+) -> None:
+    opt = ALL[name](0.1)
+    start = nf.init_params([2, 4, 1], hidden="tanh", seed=0)
+    r = nf.train(start, X_XOR, Y_XOR, optimizer=opt, epochs=3, batch_size=2)
+    assert int(r.opt_state["epoch"]) == 3
+    assert int(r.opt_state["count"]) == 6  # two steps per epoch
+    g = nf.grads(r.params, X_XOR, Y_XOR)
+    steps: list[StepFn] = [opt.step]
+    if name in FUNCTIONS:  # X_step(r.params, g, r.opt_state, lr=...)
+        steps.append(functools.partial(FUNCTIONS[name], lr=0.1))
+    results = [fn(r.params, g, r.opt_state) for fn in steps]
+    # The same step from the same state without "epoch": train's state is
+    # the optimizer's state plus the counter, nothing else.
+    plain = nf.freeze({k: v for k, v in r.opt_state.items() if k != "epoch"})
+    p0, s0 = opt.step(r.params, g, plain)
+    assert sorted(s0) == sorted(plain)
+    for p, s in results:
+        assert sorted(s) == sorted(r.opt_state)
+        assert int(s["epoch"]) == 3  # kept, not advanced: a step is no epoch
+        assert s["epoch"].dtype == np.int64
+        assert int(s["count"]) == 7
+        assert _same_bits(p, p0)
+        assert _same_bits({k: v for k, v in s.items() if k != "epoch"}, s0)
+        assert isinstance(p, nf.Frozen)
+        assert p.hidden == "tanh"
+
+
+def _tamper(a: npt.NDArray[Any], value: float, at: int) -> None:
+    """Write into a returned array, as careless code could: by force."""
+    assert isinstance(a.base, np.ndarray)  # a view of the value's flat buffer
+    a.base.flags.writeable = True
+    a.flags.writeable = True
+    a[np.unravel_index(at, a.shape)] = value
+
+
+SLOT_NAMES = {"sgd": "", "momentum": "m", "nesterov": "m", "rmsprop": "v"}
+TAMPERED = [
+    (name, target)
+    for name in ALL
+    for target in ("params", "grads", *SLOT_NAMES.get(name, "mv"))
+]
+
+
+@pytest.mark.parametrize(("name", "target"), TAMPERED)
+@given(
+    key=st.sampled_from(["W1", "b1", "W2", "b2"]),
+    value=st.sampled_from([math.nan, math.inf, -math.inf]),
+    at=st.integers(0, 11),
+    seed=seeds,
+)
+@settings(deadline=None)
+def test_tampered_inputs_never_give_a_non_finite_result(
+    name: str, target: str, key: str, value: float, at: int, seed: int
+) -> None:
+    # Returned arrays are read-only, but flags can be flipped back. A step
+    # trusts a library value's checks, so it must catch the damage in its
+    # result: a ValueError naming where it came from, never a NaN returned.
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(seed)
+    state = _run(opt.step, params, g, opt.init(params), 1)[1]
+    if target in ("params", "grads"):
+        a = (params if target == "params" else g)[key]
+        blamed = f"^{target} hold NaN or infinite values"
+    else:  # a slot of the state returned by a step: "m.W1", "v.b2", ...
+        a = state[f"{target}.{key}"]
+        blamed = f"^state slot '{target}' hold NaN or infinite values"
+    _tamper(a, value, at % a.size)
+    steps: list[StepFn] = [opt.step]
+    if name in FUNCTIONS:
+        steps.append(functools.partial(FUNCTIONS[name], lr=0.1))
+    for fn in steps:
+        with pytest.raises(ValueError, match=blamed):
+            fn(params, g, state)
+    if name == "sgd":
+        with pytest.raises(ValueError, match=blamed):
+            sgd_step(params, g, lr=0.1)
+
+
+@all_names
+def test_a_tampered_step_count_is_named(name: str) -> None:
+    # The count is not part of the result's finiteness check: a step reads
+    # it from a library state as cheaply as its slots, but still refuses < 0.
+    opt = ALL[name](0.1)
+    params, g, _ = _problem(17)
+    state = _run(opt.step, params, g, opt.init(params), 1)[1]
+    count = state["count"]
+    count.flags.writeable = True  # a 0-d array of its own, not a view
+    count[()] = -1
+    with pytest.raises(ValueError, match=r"state\['count'\] must be >= 0, got -1"):
+        opt.step(params, g, state)
+
+
+@all_names
+@pytest.mark.parametrize(("dtype", "lr"), [(np.float64, 1e308), (np.float32, 1e39)])
+def test_an_lr_that_overflows_the_step_is_named(
+    name: str, dtype: type[np.floating[Any]], lr: float
+) -> None:
+    # Finite lrs whose step is not: Adam moves each entry by about lr (RMSProp
+    # by lr / sqrt(1 - decay)), so lr must be near the dtype's largest float;
+    # 1e39 is a finite Python float beyond float32's.
+    params, g, _ = _problem(16, dtype)
+    big = nf.freeze({k: (1e3 * v).astype(dtype) for k, v in g.items()})
+    opt = ALL[name](lr)
+    message = "^" + re.escape(f"the step overflowed with lr={lr!r}:")
+    with pytest.raises(ValueError, match=message):
+        opt.step(params, big, opt.init(params))
+    if name in FUNCTIONS:
+        with pytest.raises(ValueError, match=message):
+            FUNCTIONS[name](params, big, opt.init(params), lr=lr)
+    if name == "sgd":
+        with pytest.raises(ValueError, match=message):
+            sgd_step(params, big, lr=lr)
+
+
+hidden_records = st.sampled_from(HIDDEN) | st.tuples(
+    st.sampled_from(HIDDEN), st.sampled_from(HIDDEN)
+)
+
+
+@all_names
+@given(hidden=hidden_records, output=st.sampled_from(OUTPUT), seed=seeds)
+@settings(deadline=None)
+def test_each_step_keeps_the_params_record(
+    name: str, hidden: nf.Hidden, output: nf.OutputName, seed: int
+) -> None:
+    params = nf.init_params([3, 4, 4, 2], hidden=hidden, output=output, seed=seed)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((5, 3))
+    y = random_targets(rng, output, 5, 2)
+    g = nf.grads(params, x, y)
+    assert isinstance(g, nf.Frozen)
+    assert (g.hidden, g.output) == (params.hidden, params.output)  # grads carry it
+    opt = ALL[name](0.1)
+    steps: list[StepFn] = [opt.step]
+    if name in FUNCTIONS:
+        steps.append(functools.partial(FUNCTIONS[name], lr=0.1))
+    news = [_run(fn, params, g, opt.init(params), 2)[0] for fn in steps]
+    if name == "sgd":
+        news.append(sgd_step(sgd_step(params, g, lr=0.1), g, lr=0.1))
+    for new in news:
+        assert isinstance(new, nf.Frozen)
+        assert new.hidden == (hidden if isinstance(hidden, str) else tuple(hidden))
+        assert new.output == output
+        # so the new params run as recorded, with no hidden= or output= again
+        loss = nf.loss(new, x, y)
+        assert loss == nf.loss(dict(new), x, y, hidden=hidden, output=output)
+    # and a value without a record stays without one
+    bare = nf.freeze(dict(params))
+    assert (bare.hidden, bare.output) == (None, None)
+    for fn in steps:
+        new = fn(bare, nf.freeze(dict(g)), opt.init(bare))[0]
+        assert isinstance(new, nf.Frozen)
+        assert (new.hidden, new.output) == (None, None)
 
 
 # ----------------------------------------------------------------- clipping
@@ -604,11 +837,15 @@ def test_clipping_bounds_the_norm_and_keeps_the_direction(
 
 
 def test_global_norm_does_not_overflow() -> None:
-    g = {"W1": np.full((3, 3), 1e200), "b1": np.full(4, 1e30, dtype=np.float32)}
+    # Any mapping of float arrays has a global norm; keys W1, b1, ... would
+    # make the clipped result a network's grads (one dtype, shapes that chain).
+    g = {"big": np.full((3, 3), 1e200), "small": np.full(4, 1e30, dtype=np.float32)}
     assert math.isclose(global_norm(g), 3e200, rel_tol=1e-12)
-    assert math.isclose(global_norm({"b1": g["b1"]}), 2e30, rel_tol=1e-6)
+    assert math.isclose(global_norm({"small": g["small"]}), 2e30, rel_tol=1e-6)
     out = clip_by_global_norm(g, 1.0)
     assert math.isclose(_norm64(out), 1.0, rel_tol=1e-6)
+    net = {"W1": np.full((3, 4), 1e300), "b1": np.full(4, 1e300)}  # a network's
+    assert math.isclose(_norm64(clip_by_global_norm(net, 1.0)), 1.0, rel_tol=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ def test_shapes_keys_and_read_only() -> None:
     assert nf.layer_sizes(p) == (5, 4, 3, 2)
     assert all(not v.flags.writeable for v in p.values())
     assert all(v.dtype == np.float64 for v in p.values())
+    assert (p.hidden, p.output) == ("relu", "sigmoid")  # the recorded defaults
 
 
 def test_freeze_copies_and_leaves_the_callers_arrays_alone() -> None:
@@ -76,7 +77,7 @@ def test_small_normal_trains_worse_than_xavier_on_a_deep_tanh_net() -> None:
     y = (x[:, 0] * x[:, 1] > 0).astype(float)
     norms = {}
     for init in ("small_normal", "xavier"):
-        p = nf.init_params([16] + [32] * 6 + [1], seed=0, init=init)
-        g = nf.grads(p, x, y, hidden="tanh")
+        p = nf.init_params([16] + [32] * 6 + [1], hidden="tanh", seed=0, init=init)
+        g = nf.grads(p, x, y)  # tanh, as recorded
         norms[init] = float(np.linalg.norm(g["W1"]))
     assert norms["small_normal"] < 1e-6 * norms["xavier"]

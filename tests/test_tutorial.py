@@ -29,6 +29,7 @@ TUTORIAL = DOCS / "tutorial.md"
 IMAGES = (
     "images/activations.png",
     "images/initialization.png",
+    "images/backprop.png",
     "images/optimizers.png",
     "images/spirals_boundary.png",
     "images/spirals_training.gif",
