@@ -37,8 +37,7 @@ def survey(sizes: list[int] = SIZES, seeds: int = 20, epochs: int = EPOCHS) -> i
     """How many of the seeds ``0 .. seeds-1`` learn XOR."""
     x, y = nf.datasets.xor()
     return sum(
-        bool((nf.predict(fit(s, sizes, epochs), x) == y).all())
-        for s in range(seeds)
+        bool((nf.predict(fit(s, sizes, epochs), x) == y).all()) for s in range(seeds)
     )
 
 

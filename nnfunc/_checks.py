@@ -314,7 +314,8 @@ def merge_record(
                 f"hidden={hidden!r} contradicts the params, which record "
                 f"hidden={rec_h!r}; leave hidden out to use the record"
             )
-        h = cast(ActivationName, hidden) if isinstance(hidden, str) else names
+        if rec_h is None:  # an agreeing argument keeps the record as it is
+            h = cast(ActivationName, hidden) if isinstance(hidden, str) else names
     o: OutputName | None = rec_o
     if output is not None:
         o = check_output(output, k)

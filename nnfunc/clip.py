@@ -88,6 +88,8 @@ def _check_grads(grads: object) -> Mapping[str, Array]:
             f"grads must be a mapping of names to arrays, got {type(grads).__name__}"
         )
     for k, g in grads.items():
+        if not isinstance(k, str):
+            raise TypeError(f"grads must have str keys such as 'W1', got {k!r}")
         if isinstance(g, np.ndarray):
             as_array(g, f"grads[{k!r}]")  # refuses masked arrays and matrices
         if not isinstance(g, np.ndarray) or g.dtype.kind != "f":

@@ -252,3 +252,14 @@ def test_the_record_runs_the_network(
     other: nf.OutputName = "identity" if output == "sigmoid" else "sigmoid"
     with pytest.raises(ValueError, match="contradicts"):
         nf.predict(p, x, output=other)
+
+
+def test_an_agreeing_argument_keeps_the_record_as_written() -> None:
+    p = nf.init_params([2, 3, 3, 1], hidden="tanh", seed=0)
+    r = nf.train(p, X, Y, optimizer=nf.sgd(0.1), epochs=1, hidden=["tanh", "tanh"])
+    assert r.params.hidden == "tanh"
+    q = nf.freeze(nf.to_dict(p))  # no record: the argument becomes the record
+    assert (
+        nf.train(q, X, Y, optimizer=nf.sgd(0.1), epochs=1, hidden="tanh").params.hidden
+        == "tanh"
+    )

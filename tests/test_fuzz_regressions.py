@@ -62,6 +62,14 @@ def test_clip_works_when_the_norm_overflows() -> None:
         nf.global_norm(g)
 
 
+@pytest.mark.parametrize("g", [{0: np.array([3.0])}, {0: np.zeros(0)}])
+def test_clip_names_grads_whose_keys_are_not_str(g: dict[Any, Any]) -> None:
+    # The result is frozen: freeze's error named its own argument, "arrays",
+    # and a regular expression raised "expected string ..., got 'int'".
+    with pytest.raises(TypeError, match=r"grads"):
+        nf.clip_by_global_norm(g, 1.0)
+
+
 # ---------------------------------------------------------------- gradcheck
 
 P = nf.init_params([2, 2, 1], seed=0)
