@@ -25,10 +25,16 @@ import numpy.typing as npt
 _DESCR = re.compile(r"[<>|][fiu][1248]\Z")  # plain numbers only, never objects
 _NPY_MAGIC = b"\x93NUMPY\x01\x00"
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member times: same inputs, same bytes
+#: A temporary file keeps at most this many bytes of the target's name, so
+#: ``.<name>.<16 hex digits>.tmp`` fits in NAME_MAX (255 bytes).
+TMP_NAME_BYTES = 200
 
 
 class Invalid(Exception):
     """A problem with the file's content; ``load`` adds the path."""
+
+
+# ------------------------------------------------------------------ reading
 
 
 def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> npt.NDArray[Any]:
@@ -74,6 +80,9 @@ def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> npt.NDArray[Any]:
     return out
 
 
+# ------------------------------------------------------------------ writing
+
+
 def write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
     """Write a temp file beside ``target``, fsync it, rename it over ``target``."""
     directory, name = os.path.split(os.path.abspath(target))
@@ -82,7 +91,7 @@ def write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
             f"path {target!r}: directory {directory!r} does not exist"
         )
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    tmp = os.path.join(directory, f".{name[:200]}.{secrets.token_hex(8)}.tmp")
+    tmp = os.path.join(directory, f"{temp_prefix(name)}{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, flags, 0o666)  # mode 0o666 minus umask, like open()
     try:
         with os.fdopen(fd, "wb") as f:
@@ -106,3 +115,29 @@ def write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
+
+
+# -------------------------------------------------------- temporary files
+
+
+def temp_prefix(name: str) -> str:
+    """``.<name>.``, ``name`` cut to ``TMP_NAME_BYTES`` bytes between characters."""
+    raw = os.fsencode(name)
+    if len(raw) > TMP_NAME_BYTES:
+        cut = TMP_NAME_BYTES
+        for _ in range(3):  # back over UTF-8 continuation bytes (10xxxxxx)
+            if raw[cut] & 0xC0 == 0x80:
+                cut -= 1
+        raw = raw[:cut]
+    return f".{os.fsdecode(raw)}."
+
+
+def temporaries(target: str) -> list[str]:
+    """The temporary files of saves to ``target`` that sit beside it, sorted."""
+    directory, name = os.path.split(os.path.abspath(target))
+    pattern = re.compile(re.escape(temp_prefix(name)) + r"[0-9a-f]{16}\.tmp\Z")
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    return sorted(os.path.join(directory, n) for n in names if pattern.match(n))

@@ -21,12 +21,30 @@ The header (never a pickled object array) reads::
 ``save`` writes the file exactly at the path given (no ``.npz`` is appended;
 use the suffix yourself) and atomically: a temporary file in the same
 directory is written, flushed, ``fsync``-ed and then renamed over the target
-with ``os.replace``, so a crash or a kill leaves the old file whole (a killed
-save may leave a ``.<name>.<random>.tmp`` file behind; any other failure
-removes it; a symlink at the path is replaced, not followed). ``load`` never
-unpickles anything: every member is parsed as a plain numeric ``.npy``, and
-any file that is not a valid checkpoint raises ``CheckpointError`` (a
-``ValueError``) naming the path and the problem.
+with ``os.replace``, so a crash or a kill leaves the old file whole (a
+symlink at the path is replaced, not followed).
+
+Stale temporary files: a save that is killed (SIGKILL, power loss) cannot
+clean up, and leaves its temporary file in the directory of the path, named
+``.<name>.<16 hex digits>.tmp`` where ``<name>`` is the checkpoint's file
+name (cut to its first 200 bytes, between characters). It is never the
+checkpoint: ``save`` only ever renames it to the path you gave, so the file
+at the path is the checkpoint, whole, and a temporary may hold half of one.
+``stale_temporaries(path)`` lists them. A save running right now has one
+too, so remove them only when no save to that path runs, in Python::
+
+    for t in nnfunc.io.stale_temporaries("net.npz"):
+        os.remove(t)
+
+or in a shell, sparing any less than an hour old (a save still writing)::
+
+    find . -maxdepth 1 -type f -name '.net.npz.????????????????.tmp' -mmin +60 -delete
+
+Any other failure of ``save`` removes its temporary file.
+
+``load`` never unpickles anything: every member is parsed as a plain numeric
+``.npy``, and any file that is not a valid checkpoint raises
+``CheckpointError`` (a ``ValueError``) naming the path and the problem.
 """
 
 from __future__ import annotations
@@ -44,7 +62,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nnfunc._checks import check_hidden, check_output, check_params
-from nnfunc._npz import Invalid, read_npy, write_atomic
+from nnfunc._npz import Invalid, read_npy, temporaries, write_atomic
 from nnfunc._types import Hidden, OptState, OutputName, Params
 from nnfunc.params import freeze_owned
 
@@ -92,6 +110,8 @@ def save(
 
     Everything is validated before anything is written; the inputs are only
     read. The write is atomic (see the module docstring for the layout).
+    A killed save may leave a temporary ``.<name>.<16 hex digits>.tmp`` beside
+    ``path``, never a half-written ``path``: ``stale_temporaries`` lists them.
 
     Args:
         path: where to write, used exactly as given (no suffix is added).
@@ -185,6 +205,26 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
         except _CORRUPT as e:
             msg = f"the archive is corrupt or truncated ({type(e).__name__}: {e})"
     raise CheckpointError(f"cannot load {target!r}: {msg}")
+
+
+def stale_temporaries(path: str | os.PathLike[str]) -> list[str]:
+    """The temporary files that killed saves to ``path`` left behind, sorted.
+
+    They sit beside ``path`` and are named ``.<name>.<16 hex digits>.tmp``
+    (``<name>`` cut to 200 bytes); none is ever the checkpoint, which is the
+    file at ``path``. A save to ``path`` that is running right now has one
+    too: remove them only when none is.
+
+    Examples:
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "net.npz")
+        ...     for name in ("net.npz", ".net.npz.0123456789abcdef.tmp", "a.tmp"):
+        ...         open(os.path.join(d, name), "wb").close()
+        ...     [os.path.basename(t) for t in stale_temporaries(path)]
+        ['.net.npz.0123456789abcdef.tmp']
+    """
+    return temporaries(_check_path(path))
 
 
 def _read(f: IO[bytes]) -> Checkpoint:
@@ -377,4 +417,5 @@ __all__ = [
     "CheckpointError",
     "load",
     "save",
+    "stale_temporaries",
 ]

@@ -615,6 +615,8 @@ def test_killing_a_saving_process_leaves_old_or_new(tmp_path: pathlib.Path) -> N
         assert same_bits(ckpt.params, nets[seed])
         leftovers = set(os.listdir(tmp_path)) - {"net.npz"}
         assert all(n.startswith(".net.npz.") and n.endswith(".tmp") for n in leftovers)
+        found = {os.path.basename(t) for t in nf.io.stale_temporaries(path)}
+        assert found == leftovers  # the documented pattern finds exactly these
     assert leftovers  # the kills did hit writes in progress
 
 
