@@ -1,30 +1,37 @@
-"""The bytes under ``nnfunc.io``: a strict ``.npy`` reader, an atomic writer.
+"""The bytes under ``nnfunc.io``: a layout check, a strict reader, an atomic writer.
 
-``read_npy`` parses an archive member as a plain numeric ``.npy`` 1.0 array
-by hand, so nothing in a file can ever be unpickled or executed. The writer
-puts a whole archive in a temporary file beside the target, ``fsync``-s it
-and renames it over the target with ``os.replace``: a reader sees the old
-file or the new one, never half of one.
+``check_layout`` checks where every archive member lies before any is read:
+inside the file, not overlapping another, so a small file can never make
+``load`` read (and hold) more than its own size. ``read_npy`` parses a
+member as a plain numeric ``.npy`` 1.0 array by hand, so nothing in a file
+can ever be unpickled or executed. ``write_atomic`` puts a whole archive in
+a temporary file beside the target, ``fsync``-s it and renames it over the
+target with ``os.replace``: a reader sees the old file or the new one, never
+half of one.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import itertools
 import math
 import os
 import re
 import secrets
+import struct
 import zipfile
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 _DESCR = re.compile(r"[<>|][fiu][1248]\Z")  # plain numbers only, never objects
 _NPY_MAGIC = b"\x93NUMPY\x01\x00"
+NPY_HEADER_MAX = 10 + 0xFFFF  # magic, version, length, then at most 65535 bytes
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member times: same inputs, same bytes
+_LOCAL = struct.Struct("<4s22xHH")  # a zip local file header, 30 bytes
 #: A temporary file keeps at most this many bytes of the target's name, so
 #: ``.<name>.<16 hex digits>.tmp`` fits in NAME_MAX (255 bytes).
 TMP_NAME_BYTES = 200
@@ -35,6 +42,53 @@ class Invalid(Exception):
 
 
 # ------------------------------------------------------------------ reading
+
+
+def check_layout(f: IO[bytes], zf: zipfile.ZipFile, size: int) -> None:
+    """Check where each member lies, before any member is read.
+
+    Every member must be stored (not compressed), lie whole between the
+    start of the file and the central directory, and overlap no other
+    member; their sizes then add up to at most ``size``, the file's. Newer
+    Pythons' ``zipfile`` refuses overlapping members itself (3.11.8, 3.12.2);
+    this check makes older ones safe too: an archive whose members share
+    their bytes ("overlapping", a zip bomb) could otherwise make a few-MB
+    file read as a GB.
+    """
+    spans: list[tuple[int, int, str]] = []
+    for info in zf.infolist():
+        name = info.filename
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+            raise Invalid(f"member {name!r} is compressed or encrypted")
+        if info.file_size != info.compress_size:
+            raise Invalid(
+                f"member {name!r} is stored but says {info.file_size} bytes "
+                f"unpacked and {info.compress_size} bytes packed"
+            )
+        start = info.header_offset
+        if start < 0 or start + _LOCAL.size > zf.start_dir:
+            raise Invalid(f"member {name!r} starts outside the archive ({start})")
+        f.seek(start)
+        magic, n_name, n_extra = _LOCAL.unpack(f.read(_LOCAL.size))
+        if magic != b"PK\x03\x04":
+            raise Invalid(f"member {name!r} has no local header at byte {start}")
+        end = start + _LOCAL.size + n_name + n_extra + info.compress_size
+        if end > zf.start_dir:
+            raise Invalid(
+                f"member {name!r} (bytes {start}..{end}) runs past the end of the "
+                f"members (byte {zf.start_dir})"
+            )
+        spans.append((start, end, name))
+    spans.sort()
+    for (_, end, a), (start, _, b) in itertools.pairwise(spans):
+        if start < end:
+            raise Invalid(
+                f"members {a!r} and {b!r} overlap (byte {start} is in both): "
+                "each member must have bytes of its own (a zip bomb shares them)"
+            )
+    total = sum(info.file_size for info in zf.infolist())
+    if total > size:  # implied by the above; said once more, cheaply
+        raise Invalid(f"members hold {total} bytes but the file has only {size}")
 
 
 def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> npt.NDArray[Any]:

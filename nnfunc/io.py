@@ -18,6 +18,8 @@ The header (never a pickled object array) reads::
      "output": "sigmoid" | null, "params": ["W1", "b1", ...],
      "opt_state": ["count", "m.W1", ...] | null, "meta": <JSON value>}
 
+The header is at most 1 MiB of JSON (``save`` refuses a bigger ``meta``).
+
 ``save`` writes the file exactly at the path given (no ``.npz`` is appended;
 use the suffix yourself) and atomically: a temporary file in the same
 directory is written, flushed, ``fsync``-ed and then renamed over the target
@@ -45,11 +47,16 @@ Any other failure of ``save`` removes its temporary file.
 ``load`` never unpickles anything: every member is parsed as a plain numeric
 ``.npy``, and any file that is not a valid checkpoint raises
 ``CheckpointError`` (a ``ValueError``) naming the path and the problem.
+Before any member is read, the layout is checked (members stored, none
+overlapping another, none past the end) and the header, read first, must
+declare sizes that fit the file, so memory stays within a small multiple of
+the file's size on every Python version, whatever the file.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import struct
@@ -61,8 +68,15 @@ from typing import IO, Any, NamedTuple, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_hidden, check_output, check_params
-from nnfunc._npz import Invalid, read_npy, temporaries, write_atomic
+from nnfunc._checks import check_hidden, check_output, check_params, param_keys
+from nnfunc._npz import (
+    NPY_HEADER_MAX,
+    Invalid,
+    check_layout,
+    read_npy,
+    temporaries,
+    write_atomic,
+)
 from nnfunc._types import Hidden, OptState, OutputName, Params
 from nnfunc.params import freeze_owned
 
@@ -72,6 +86,7 @@ SUPPORTED_VERSIONS = (1,)
 
 _FIELDS = ["dtype", "format", "hidden", "meta", "opt_state", "output"]
 _FIELDS += ["params", "sizes", "version"]  # sorted
+_MAX_HEADER = 2**20  # bytes of header JSON: parsing it stays cheap
 _STATE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 #: What a corrupt archive can raise from zipfile, struct, json and bytes.
 _CORRUPT: tuple[type[BaseException], ...] = (
@@ -125,7 +140,8 @@ def save(
             a tuple).
         output: the output name to record.
         meta: any JSON value (dicts with ``str`` keys, lists, ``str``, ``int``,
-            finite ``float``, ``bool``, ``None``) that loads back equal.
+            finite ``float``, ``bool``, ``None``) that loads back equal; the
+            whole header must stay within 1 MiB of JSON.
 
     Examples:
         >>> import os, tempfile
@@ -160,6 +176,12 @@ def save(
         "meta": _check_meta(meta),
     }
     text = json.dumps(header, allow_nan=False).encode("utf-8")
+    if len(text) > _MAX_HEADER:
+        raise ValueError(
+            f"cannot save {target!r}: the header (sizes, keys and meta) would be "
+            f"{len(text)} bytes of JSON, more than the {_MAX_HEADER} allowed; "
+            "keep meta small and big data in arrays or a file of its own"
+        )
     members: dict[str, npt.NDArray[Any]] = {
         "header": np.frombuffer(text, dtype=np.uint8)
     }
@@ -181,9 +203,10 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
         FileNotFoundError: ``path`` does not exist (any other ``OSError``,
             such as a directory or no permission, passes through too).
         CheckpointError: anything else wrong with the file (empty, truncated,
-            not a zip, a member that is not a plain numeric ``.npy``, missing
-            or extra members, a bad or newer header, shapes that do not
-            chain, dtypes other than the header's, NaN or inf).
+            not a zip, compressed, overlapping members, a member that is not
+            a plain numeric ``.npy``, missing or extra members, a bad, huge
+            or newer header, sizes that do not fit the file, shapes that do
+            not chain, dtypes other than the header's, NaN or inf).
 
     Examples:
         >>> import os, tempfile
@@ -199,7 +222,7 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
     target = _check_path(path)
     with open(target, "rb") as f:
         try:
-            return _read(f)
+            return _read(f, os.fstat(f.fileno()).st_size)
         except Invalid as e:
             msg = str(e)
         except _CORRUPT as e:
@@ -227,7 +250,7 @@ def stale_temporaries(path: str | os.PathLike[str]) -> list[str]:
     return temporaries(_check_path(path))
 
 
-def _read(f: IO[bytes]) -> Checkpoint:
+def _read(f: IO[bytes], size: int) -> Checkpoint:
     start = f.read(4)
     if not start:
         raise Invalid("the file is empty")
@@ -243,14 +266,9 @@ def _read(f: IO[bytes]) -> Checkpoint:
             raise Invalid(f"duplicate members {_names(dups)}")
         if "header.npy" not in infos:
             raise Invalid(f"no header.npy member; members are {_names(infos)}")
-        header = _parse_header(read_npy(zf, infos["header.npy"]))
-        prefixed = [f"params/{k}" for k in header["params"]]
-        prefixed += [f"opt_state/{k}" for k in header["opt_state"] or []]
-        expected = {f"{k}.npy" for k in prefixed} | {"header.npy"}
-        if missing := expected - infos.keys():
-            raise Invalid(f"members {_names(missing)} are declared but missing")
-        if extra := infos.keys() - expected:
-            raise Invalid(f"members {_names(extra)} are not declared in the header")
+        check_layout(f, zf, size)  # where each member lies, before any is read
+        header = _read_header(zf, infos["header.npy"])
+        prefixed = _check_declared(header, infos, size)
         arrays = {k: read_npy(zf, infos[f"{k}.npy"]) for k in prefixed}
     params = {k: arrays[f"params/{k}"] for k in header["params"]}
     try:
@@ -290,9 +308,72 @@ def _read(f: IO[bytes]) -> Checkpoint:
     )
 
 
+def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    if info.file_size > _MAX_HEADER + NPY_HEADER_MAX:  # too big to even read
+        raise Invalid(
+            f"header.npy is {info.file_size} bytes; a header is at most "
+            f"{_MAX_HEADER} bytes of JSON"
+        )
+    return _parse_header(read_npy(zf, info))
+
+
+def _check_declared(
+    h: dict[str, Any], infos: Mapping[str, zipfile.ZipInfo], size: int
+) -> list[str]:
+    """The members the header declares, checked against the archive unread.
+
+    ``sizes`` fix the params' keys and bytes: together they must fit in the
+    file, and each member must hold its bytes plus at most a ``.npy`` header.
+    """
+    sizes = h["sizes"]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise Invalid(
+            f"header sizes must be 2 or more widths >= 1, got {_short(sizes)}"
+        )
+    keys = param_keys(len(sizes) - 1)
+    if sorted(h["params"]) != sorted(keys):
+        raise Invalid(
+            f"header sizes {_short(sizes)} make {len(keys)} params "
+            f"({_names(keys)}) but it lists {len(h['params'])} "
+            f"({_names(h['params'])})"
+        )
+    itemsize = np.dtype(h["dtype"]).itemsize
+    shapes: dict[str, tuple[int, ...]] = {}
+    for l in range(1, len(sizes)):
+        shapes |= {f"W{l}": (sizes[l - 1], sizes[l]), f"b{l}": (sizes[l],)}
+    need = {k: math.prod(shape) * itemsize for k, shape in shapes.items()}
+    if sum(need.values()) > size:
+        raise Invalid(
+            f"header sizes {_short(sizes)} need {sum(need.values())} bytes of "
+            f"{h['dtype']} params but the file has only {size} bytes"
+        )
+    prefixed = [f"params/{k}" for k in h["params"]]
+    prefixed += [f"opt_state/{k}" for k in h["opt_state"] or []]
+    expected = {f"{k}.npy" for k in prefixed} | {"header.npy"}
+    if missing := expected - infos.keys():
+        raise Invalid(f"members {_names(missing)} are declared but missing")
+    if extra := infos.keys() - expected:
+        raise Invalid(f"members {_names(extra)} are not declared in the header")
+    for k, nbytes in need.items():
+        got = infos[f"params/{k}.npy"].file_size
+        if not nbytes + 10 <= got <= nbytes + NPY_HEADER_MAX:
+            raise Invalid(
+                f"member 'params/{k}.npy' is {got} bytes but the header makes {k} "
+                f"a {h['dtype']} {shapes[k]} array ({nbytes} bytes and a .npy header)"
+            )
+    return prefixed
+
+
+def _short(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def _parse_header(raw: npt.NDArray[Any]) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise Invalid(f"header.npy must be 1-D uint8, got {raw.dtype} {raw.shape}")
+    if raw.size > _MAX_HEADER:
+        raise Invalid(f"header is {raw.size} bytes; at most {_MAX_HEADER} are read")
     try:
         h = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError) as e:

@@ -1,26 +1,277 @@
-"""save/load and the file system: the temporary files of save.
+"""save/load and the file system: hostile archives, names.
 
 ``test_io`` checks what a checkpoint holds; this file checks the file that
-holds it: long non-ASCII names, and the temporary files a killed save leaves.
+holds it: archives whose members overlap (a zip bomb that older ``zipfile``
+versions read), headers that declare more than the file holds, long
+non-ASCII names, and the temporary files a killed save leaves.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import io
+import json
 import os
 import pathlib
+import struct
+import tracemalloc
+import zipfile
+import zlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import nnfunc as nf
 from nnfunc import _npz
-from nnfunc.io import load, save, stale_temporaries
+from nnfunc.io import CheckpointError, load, save, stale_temporaries
 
+NDArray = npt.NDArray[Any]
 GOOD = nf.init_params([3, 4, 2], seed=0)
+
+# ----------------------------------------------------- zip records by hand
+
+
+def npy(a: NDArray) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, a, (1, 0), allow_pickle=False)
+    return buf.getvalue()
+
+
+def npy_header(n_bytes: int) -> bytes:
+    """The ``.npy`` header of a 1-D uint8 array of ``n_bytes``."""
+    buf = io.BytesIO()
+    d = {"descr": "|u1", "fortran_order": False, "shape": (n_bytes,)}
+    np.lib.format.write_array_header_1_0(buf, d)
+    return buf.getvalue()
+
+
+def local(name: str, crc: int, size: int) -> bytes:
+    """A zip local file header for a stored member."""
+    n = name.encode()
+    fields = (b"PK\x03\x04", 20, 0, 0, 0, 0x21, crc, size, size, len(n), 0)
+    return struct.pack("<4s5H3L2H", *fields) + n
+
+
+def central(name: str, crc: int, size: int, offset: int) -> bytes:
+    """A zip central-directory entry for a stored member at ``offset``."""
+    n = name.encode()
+    fields = (b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, crc, size, size, len(n))
+    return struct.pack("<4s6H3L5H2L", *fields, 0, 0, 0, 0, 0, offset) + n
+
+
+def end_record(n: int, cd_size: int, cd_start: int) -> bytes:
+    return struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, cd_size, cd_start, 0)
+
+
+def header_bytes(**changes: Any) -> bytes:
+    h: dict[str, Any] = {
+        "format": "nnfunc.checkpoint",
+        "version": 1,
+        "dtype": "float64",
+        "sizes": [3, 4, 2],
+        "hidden": None,
+        "output": None,
+        "params": ["W1", "b1", "W2", "b2"],
+        "opt_state": None,
+        "meta": None,
+    }
+    h.update(changes)
+    return npy(np.frombuffer(json.dumps(h).encode(), dtype=np.uint8))
+
+
+def plain_members(**header: Any) -> dict[str, bytes]:
+    """The members of a valid [3, 4, 2] checkpoint, as ``.npy`` bytes."""
+    out = {"header.npy": header_bytes(**header)}
+    out.update((f"params/{k}.npy", npy(np.asarray(v))) for k, v in GOOD.items())
+    return out
+
+
+def chained(n: int, payload: int) -> bytes:
+    """A checkpoint whose ``n`` state members overlap like a telescope.
+
+    Each member ``opt_state/s.i.npy`` is a valid uint8 ``.npy`` whose data
+    holds the local header and bytes of member ``i + 1``, the last one holds
+    ``payload`` zero bytes: a file of about ``payload`` bytes whose members
+    add up to about ``n * payload``. Every CRC is right, so a ``zipfile``
+    that does not check overlaps reads it all.
+    """
+    keys = [f"s.{i}" for i in range(n)]
+    names = [f"opt_state/{k}.npy" for k in keys]
+    zeros = bytes(payload)
+    npy_heads, crcs, sizes = [b""] * n, [0] * n, [0] * n
+    after: list[bytes] = []  # local header and npy header of each later member
+    for i in reversed(range(n)):
+        rest = b"".join(after)
+        npy_heads[i] = npy_header(len(rest) + payload)
+        sizes[i] = len(npy_heads[i]) + len(rest) + payload
+        crcs[i] = zlib.crc32(zeros, zlib.crc32(rest, zlib.crc32(npy_heads[i])))
+        after = [local(names[i], crcs[i], sizes[i]), npy_heads[i], *after]
+    out, cd = io.BytesIO(), []
+    for name, data in plain_members(opt_state=keys).items():
+        cd.append(central(name, zlib.crc32(data), len(data), out.tell()))
+        out.write(local(name, zlib.crc32(data), len(data)) + data)
+    for i in range(n):
+        cd.append(central(names[i], crcs[i], sizes[i], out.tell()))
+        out.write(local(names[i], crcs[i], sizes[i]) + npy_heads[i])
+    out.write(zeros)
+    return finish(out, cd)
+
+
+def shared_offset(n: int, payload: int) -> bytes:
+    """A checkpoint whose ``n`` state members all point at one local record."""
+    keys = [f"s.{i}" for i in range(n)]
+    data = npy(np.zeros(payload, np.uint8))
+    out, cd = io.BytesIO(), []
+    for name, member in plain_members(opt_state=keys).items():
+        cd.append(central(name, zlib.crc32(member), len(member), out.tell()))
+        out.write(local(name, zlib.crc32(member), len(member)) + member)
+    at = out.tell()
+    out.write(local("opt_state/s.0.npy", zlib.crc32(data), len(data)) + data)
+    cd += [central(f"opt_state/{k}.npy", zlib.crc32(data), len(data), at) for k in keys]
+    return finish(out, cd)
+
+
+def finish(out: io.BytesIO, cd: list[bytes]) -> bytes:
+    start = out.tell()
+    out.write(b"".join(cd))
+    out.write(end_record(len(cd), out.tell() - start, start))
+    return out.getvalue()
+
+
+def archive(members: dict[str, bytes]) -> bytes:
+    """A well-formed stored zip of ``members``, written by ``zipfile``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def peak_of_load(path: pathlib.Path) -> tuple[int, str]:
+    """The peak bytes Python allocated during ``load(path)``, and its error."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError) as e:
+            load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert repr(str(path)) in str(e.value)
+    return peak, str(e.value)
+
+
+# ------------------------------------------------------- archives that lie
+
+
+def test_the_hand_made_archives_are_valid_zips() -> None:
+    data = archive(plain_members())
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+    with zipfile.ZipFile(io.BytesIO(chained(3, 100))) as zf:
+        assert len(zf.infolist()) == 8
+        s0 = zf.getinfo("opt_state/s.0.npy")
+        assert s0.file_size > 2 * 100  # s.0 holds s.1 and s.2 inside it
+
+
+@pytest.mark.parametrize("build", [chained, shared_offset])
+def test_overlapping_members_are_refused_before_any_is_read(
+    tmp_path: pathlib.Path, build: Callable[[int, int], bytes]
+) -> None:
+    # 64 members sharing 1 MiB: 64 MiB read on Python < 3.11.8 before the fix.
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(build(64, 2**20))
+    size = path.stat().st_size
+    peak, message = peak_of_load(path)
+    assert "overlap" in message
+    assert peak < 2 * size, f"load of a {size}-byte file allocated {peak} bytes"
+
+
+def test_a_member_past_the_central_directory_is_refused(
+    tmp_path: pathlib.Path,
+) -> None:
+    out, cd = io.BytesIO(), []
+    for name, data in plain_members().items():
+        size = len(data) + (10**6 if name == "params/W2.npy" else 0)
+        cd.append(central(name, zlib.crc32(data), size, out.tell()))
+        out.write(local(name, zlib.crc32(data), size) + data)
+    path = tmp_path / "long.npz"
+    path.write_bytes(finish(out, cd))
+    _, message = peak_of_load(path)
+    assert "'params/W2.npy'" in message
+    assert "runs past the end" in message
+
+
+def test_a_huge_header_is_refused_unread(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "big.npz"
+    path.write_bytes(archive(plain_members(meta="x" * 2**21)))
+    peak, message = peak_of_load(path)
+    assert "header.npy is" in message
+    assert "at most 1048576 bytes" in message
+    assert peak < 2**20  # not even read
+
+
+def test_save_refuses_a_header_that_load_would_refuse(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "m.npz"
+    save(path, GOOD, meta="")
+    with np.load(path) as z:
+        base = int(z["header"].size)  # the header's bytes with meta ""
+    save(path, GOOD, meta="x" * (2**20 - base))  # exactly 1 MiB: round-trips
+    assert load(path).meta == "x" * (2**20 - base)
+    before = path.read_bytes()
+    with pytest.raises(
+        ValueError, match=r"1048577 bytes of JSON.*1048576 allowed"
+    ) as e:
+        save(path, GOOD, meta="x" * (2**20 - base + 1))
+    assert repr(str(path)) in str(e.value)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+@pytest.mark.parametrize(
+    ("header", "match"),
+    [
+        (
+            {"sizes": [10**6, 10**6, 2]},
+            r"sizes \[1000000, 1000000, 2\] need 8000024000016 bytes of float64 "
+            r"params but the file has only \d+ bytes",
+        ),
+        ({"sizes": [3]}, r"sizes must be 2 or more widths >= 1, got \[3\]"),
+        ({"sizes": [3, 0, 2]}, r"sizes must be 2 or more .* got \[3, 0, 2\]"),
+        (
+            {"params": [f"W{i}" for i in range(1, 1001)]},
+            r"sizes \[3, 4, 2\] make 4 params \('W1', 'W2', 'b1', 'b2'\) but it "
+            r"lists 1000 \('W1', 'W10', 'W100', 'W1000', 'W101' and 995 more\)",
+        ),
+    ],
+)
+def test_a_header_that_declares_what_the_file_cannot_hold(
+    tmp_path: pathlib.Path, header: dict[str, Any], match: str
+) -> None:
+    path = tmp_path / "lies.npz"
+    path.write_bytes(archive(plain_members(**header)))
+    with pytest.raises(CheckpointError, match=match):
+        load(path)
+
+
+def test_a_member_bigger_than_its_declared_shape_is_refused_unread(
+    tmp_path: pathlib.Path,
+) -> None:
+    members = plain_members()
+    members["params/W1.npy"] = npy(np.zeros((300, 400)))  # sizes say (3, 4)
+    path = tmp_path / "fat.npz"
+    path.write_bytes(archive(members))
+    peak, message = peak_of_load(path)
+    assert (
+        "member 'params/W1.npy' is 960128 bytes but the header makes W1 a "
+        "float64 (3, 4) array (96 bytes and a .npy header)"
+    ) in message
+    assert peak < 100_000
+
 
 # ---------------------------------------------------------- save: names
 
