@@ -1,13 +1,14 @@
-"""The bytes under ``nnfunc.io``: a layout check, a strict reader, an atomic writer.
+"""The bytes under ``nnfunc.io``: safe opening, a strict reader, an atomic writer.
 
-``check_layout`` checks where every archive member lies before any is read:
-inside the file, not overlapping another, so a small file can never make
-``load`` read (and hold) more than its own size. ``read_npy`` parses a
-member as a plain numeric ``.npy`` 1.0 array by hand, so nothing in a file
-can ever be unpickled or executed. ``write_atomic`` puts a whole archive in
-a temporary file beside the target, ``fsync``-s it and renames it over the
-target with ``os.replace``: a reader sees the old file or the new one, never
-half of one.
+``open_regular`` opens only a regular file (never a FIFO, a device, a socket
+or a directory, which could block or have side effects). ``check_layout``
+checks where every archive member lies before any is read: inside the file,
+not overlapping another, so a small file can never make ``load`` read (and
+hold) more than its own size. ``read_npy`` parses a member as a plain numeric
+``.npy`` 1.0 array by hand, so nothing in a file can ever be unpickled or
+executed. ``write_atomic`` puts a whole archive in a temporary file beside
+the target, ``fsync``-s it and renames it over the target with
+``os.replace``: a reader sees the old file or the new one, never half of one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 import os
 import re
 import secrets
+import stat
 import struct
 import zipfile
 from collections.abc import Mapping
@@ -42,6 +44,49 @@ class Invalid(Exception):
 
 
 # ------------------------------------------------------------------ reading
+
+
+def open_regular(path: str) -> tuple[IO[bytes], int]:
+    """Open ``path`` for reading if it is a regular file; return it and its size.
+
+    ``os.stat`` comes first, so a FIFO, a device or a socket is never even
+    opened; the open is non-blocking and ``fstat`` checks the file again, so
+    one swapped in between cannot block either. A symlink to a regular file
+    is followed. ``FileNotFoundError`` and other ``OSError`` pass through.
+    """
+    _check_regular(path, os.stat(path).st_mode)
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        _check_regular(path, st.st_mode)
+        if nonblock:  # no effect on a regular file; reads block as usual
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb"), st.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _check_regular(path: str, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        raise Invalid(f"it is {describe(path, mode)}, not a regular file")
+
+
+def describe(path: str, mode: int) -> str:
+    """What a non-regular file is: ``"a FIFO"``, ``"a symlink to a directory"``."""
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    kind = next((k for test, k in kinds if test(mode)), "a special file")
+    with contextlib.suppress(OSError):
+        if os.path.islink(path):
+            return f"a symlink to {kind}"
+    return kind
 
 
 def check_layout(f: IO[bytes], zf: zipfile.ZipFile, size: int) -> None:

@@ -44,13 +44,15 @@ or in a shell, sparing any less than an hour old (a save still writing)::
 
 Any other failure of ``save`` removes its temporary file.
 
-``load`` never unpickles anything: every member is parsed as a plain numeric
-``.npy``, and any file that is not a valid checkpoint raises
-``CheckpointError`` (a ``ValueError``) naming the path and the problem.
-Before any member is read, the layout is checked (members stored, none
-overlapping another, none past the end) and the header, read first, must
-declare sizes that fit the file, so memory stays within a small multiple of
-the file's size on every Python version, whatever the file.
+``load`` opens only a regular file (or a symlink to one): a directory, a
+FIFO, a device or a socket is a ``CheckpointError``, checked before it is
+opened, so a FIFO never blocks. It never unpickles anything: every member is
+parsed as a plain numeric ``.npy``, and any file that is not a valid
+checkpoint raises ``CheckpointError`` (a ``ValueError``) naming the path and
+the problem. Before any member is read, the layout is checked (members
+stored, none overlapping another, none past the end) and the header, read
+first, must declare sizes that fit the file, so memory stays within a small
+multiple of the file's size on every Python version, whatever the file.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ from nnfunc._npz import (
     NPY_HEADER_MAX,
     Invalid,
     check_layout,
+    open_regular,
     read_npy,
     temporaries,
     write_atomic,
@@ -201,12 +204,14 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
 
     Raises:
         FileNotFoundError: ``path`` does not exist (any other ``OSError``,
-            such as a directory or no permission, passes through too).
-        CheckpointError: anything else wrong with the file (empty, truncated,
-            not a zip, compressed, overlapping members, a member that is not
-            a plain numeric ``.npy``, missing or extra members, a bad, huge
-            or newer header, sizes that do not fit the file, shapes that do
-            not chain, dtypes other than the header's, NaN or inf).
+            such as no permission, passes through too).
+        CheckpointError: ``path`` is not a regular file (a directory, a FIFO,
+            a device, a socket), or anything else is wrong with the file
+            (empty, truncated, not a zip, compressed, overlapping members,
+            a member that is not a plain numeric ``.npy``, missing or extra
+            members, a bad, huge or newer header, sizes that do not fit the
+            file, shapes that do not chain, dtypes other than the header's,
+            NaN or inf).
 
     Examples:
         >>> import os, tempfile
@@ -220,9 +225,13 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
         cannot load PATH: the file is empty
     """
     target = _check_path(path)
-    with open(target, "rb") as f:
+    try:
+        f, size = open_regular(target)  # a missing file raises OSError here
+    except Invalid as e:
+        raise CheckpointError(f"cannot load {target!r}: {e}") from None
+    with f:
         try:
-            return _read(f, os.fstat(f.fileno()).st_size)
+            return _read(f, size)
         except Invalid as e:
             msg = str(e)
         except _CORRUPT as e:

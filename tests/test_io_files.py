@@ -1,8 +1,9 @@
-"""save/load and the file system: hostile archives, names.
+"""save/load and the file system: hostile archives, special files, names.
 
 ``test_io`` checks what a checkpoint holds; this file checks the file that
 holds it: archives whose members overlap (a zip bomb that older ``zipfile``
-versions read), headers that declare more than the file holds, long
+versions read), headers that declare more than the file holds, FIFOs,
+devices, sockets and directories where a checkpoint is expected, long
 non-ASCII names, and the temporary files a killed save leaves.
 """
 
@@ -13,11 +14,13 @@ import io
 import json
 import os
 import pathlib
+import socket
 import struct
+import threading
 import tracemalloc
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,7 @@ from nnfunc.io import CheckpointError, load, save, stale_temporaries
 
 NDArray = npt.NDArray[Any]
 GOOD = nf.init_params([3, 4, 2], seed=0)
+posix = pytest.mark.skipif(os.name != "posix", reason="POSIX file semantics")
 
 # ----------------------------------------------------- zip records by hand
 
@@ -271,6 +275,99 @@ def test_a_member_bigger_than_its_declared_shape_is_refused_unread(
         "float64 (3, 4) array (96 bytes and a .npy header)"
     ) in message
     assert peak < 100_000
+
+
+# ---------------------------------------------------- load: special files
+
+
+def unblocked(fn: Callable[[], object], fifo: pathlib.Path) -> BaseException | None:
+    """Run ``fn`` in a thread; fail (after unblocking it) if it blocks.
+
+    A reader stuck opening a FIFO is freed by opening the FIFO for writing.
+    """
+    box: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            fn()
+            box.append(None)
+        except BaseException as e:  # handed to the test thread
+            box.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(5.0)
+    if t.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        t.join(5.0)
+        pytest.fail(f"{fn} blocked on the FIFO {fifo}")
+    return box[0]
+
+
+@pytest.fixture
+def fifo(tmp_path: pathlib.Path) -> pathlib.Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs os.mkfifo")
+    path = tmp_path / "fifo.npz"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.fixture
+def sock(tmp_path: pathlib.Path) -> Iterator[pathlib.Path]:
+    if not hasattr(socket, "AF_UNIX"):
+        pytest.skip("needs Unix sockets")
+    path = tmp_path / "s.npz"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(path))
+        yield path
+
+
+@posix
+def test_load_of_a_fifo_with_no_writer_does_not_block(fifo: pathlib.Path) -> None:
+    error = unblocked(lambda: load(fifo), fifo)
+    assert isinstance(error, CheckpointError)
+    assert str(error) == f"cannot load {str(fifo)!r}: it is a FIFO, not a regular file"
+
+
+@posix
+def test_a_fifo_swapped_in_after_the_check_does_not_block_either(
+    fifo: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    regular = tmp_path / "regular.npz"
+    save(regular, GOOD)
+    real_stat = os.stat
+    # os.stat sees a regular file; by the time of the open it is a FIFO.
+    monkeypatch.setattr(os, "stat", lambda p, **kw: real_stat(regular, **kw))
+    error = unblocked(lambda: load(fifo), fifo)
+    monkeypatch.undo()
+    assert isinstance(error, CheckpointError)
+    assert "it is a FIFO, not a regular file" in str(error)
+
+
+@posix
+@pytest.mark.parametrize("kind", ["directory", "socket", "character device"])
+def test_load_names_what_a_special_file_is(
+    tmp_path: pathlib.Path, sock: pathlib.Path, kind: str
+) -> None:
+    path = {"directory": tmp_path, "socket": sock, "character device": "/dev/null"}
+    target = str(path[kind])
+    with pytest.raises(CheckpointError) as e:
+        load(target)
+    assert str(e.value) == f"cannot load {target!r}: it is a {kind}, not a regular file"
+
+
+@posix
+def test_load_follows_a_symlink_to_a_regular_file_only(
+    tmp_path: pathlib.Path, fifo: pathlib.Path
+) -> None:
+    save(tmp_path / "real.npz", GOOD)
+    (tmp_path / "link.npz").symlink_to("real.npz")
+    assert load(tmp_path / "link.npz").sizes == (3, 4, 2)
+    (tmp_path / "to_fifo.npz").symlink_to(fifo)
+    error = unblocked(lambda: load(tmp_path / "to_fifo.npz"), fifo)
+    assert isinstance(error, CheckpointError)
+    assert "it is a symlink to a FIFO, not a regular file" in str(error)
 
 
 # ---------------------------------------------------------- save: names
