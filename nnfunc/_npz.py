@@ -183,16 +183,27 @@ def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> npt.NDArray[Any]:
 
 
 def write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
-    """Write a temp file beside ``target``, fsync it, rename it over ``target``."""
+    """Write a temp file beside ``target``, fsync it, rename it over ``target``.
+
+    The new file keeps the permission bits of the regular file it replaces
+    (of the file a symlink at ``target`` points to); a new file gets
+    ``0o666`` minus the umask, as ``open`` gives.
+    """
     directory, name = os.path.split(os.path.abspath(target))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"path {target!r}: directory {directory!r} does not exist"
-        )
+    keep = _check_target(target, directory, name)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     tmp = os.path.join(directory, f"{temp_prefix(name)}{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, flags, 0o666)  # mode 0o666 minus umask, like open()
+    try:  # 0o600 until the old mode is set: never more open than the old file
+        fd = os.open(tmp, flags, 0o666 if keep is None else 0o600)
+    except OSError as e:
+        raise OSError(
+            e.errno,
+            f"cannot save {target!r}: cannot create a temporary file in "
+            f"{directory!r} ({e.strerror})",
+        ) from None
     try:
+        if keep is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, keep)
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
                 for key, a in members.items():
@@ -214,6 +225,51 @@ def write_atomic(target: str, members: Mapping[str, npt.NDArray[Any]]) -> None:
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
+
+
+def _check_target(target: str, directory: str, name: str) -> int | None:
+    """Refuse a target that is not a regular file; return its permission bits.
+
+    ``None`` when there is no file to replace (nothing, or a dangling
+    symlink): the new file then follows the umask.
+    """
+    if not os.path.isdir(directory):
+        if os.path.lexists(directory):
+            raise NotADirectoryError(
+                f"path {target!r}: {directory!r} is not a directory"
+            )
+        raise FileNotFoundError(
+            f"path {target!r}: directory {directory!r} does not exist"
+        )
+    name_max = _name_max(directory)
+    if len(os.fsencode(name)) > name_max:
+        raise ValueError(
+            f"cannot save to {target!r}: the file name is "
+            f"{len(os.fsencode(name))} bytes, more than this file system's "
+            f"limit of {name_max}"
+        )
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            st = os.stat(target)
+        except OSError:  # dangling or a loop: the link itself is replaced
+            return None
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(
+            f"cannot save to {target!r}: it is {describe(target, st.st_mode)}, "
+            "not a regular file; save replaces only regular files"
+        )
+    return stat.S_IMODE(st.st_mode) & 0o777
+
+
+def _name_max(directory: str) -> int:
+    """The longest file name (in bytes) the file system takes, 255 if unknown."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return int(os.pathconf(directory, "PC_NAME_MAX"))
+    return 255
 
 
 # -------------------------------------------------------- temporary files

@@ -23,8 +23,13 @@ The header is at most 1 MiB of JSON (``save`` refuses a bigger ``meta``).
 ``save`` writes the file exactly at the path given (no ``.npz`` is appended;
 use the suffix yourself) and atomically: a temporary file in the same
 directory is written, flushed, ``fsync``-ed and then renamed over the target
-with ``os.replace``, so a crash or a kill leaves the old file whole (a
-symlink at the path is replaced, not followed).
+with ``os.replace``, so a crash or a kill leaves the old file whole. It
+replaces only a regular file: a directory, a FIFO, a device or a socket at
+the path (or a symlink to one) is a ``ValueError``, and nothing is written.
+A symlink to a regular file, or a dangling one, is replaced, not followed.
+The new file keeps the permission bits of the file it replaces (for a
+symlink, of the file it points to; owner, group and other hard links are not
+kept); a new file gets ``0o666`` minus the umask, as ``open`` gives.
 
 Stale temporary files: a save that is killed (SIGKILL, power loss) cannot
 clean up, and leaves its temporary file in the directory of the path, named
@@ -127,7 +132,8 @@ def save(
     """Write ``params`` (and optionally an optimizer state) to ``path``.
 
     Everything is validated before anything is written; the inputs are only
-    read. The write is atomic (see the module docstring for the layout).
+    read. The write is atomic, and replaces only a regular file, keeping its
+    permission bits (see the module docstring for the layout and the files).
     A killed save may leave a temporary ``.<name>.<16 hex digits>.tmp`` beside
     ``path``, never a half-written ``path``: ``stale_temporaries`` lists them.
 
@@ -145,6 +151,15 @@ def save(
         meta: any JSON value (dicts with ``str`` keys, lists, ``str``, ``int``,
             finite ``float``, ``bool``, ``None``) that loads back equal; the
             whole header must stay within 1 MiB of JSON.
+
+    Raises:
+        TypeError, ValueError: a bad argument (a ``meta`` too big, a file
+            name too long for the file system), or ``path`` is a directory,
+            a FIFO, a device or a socket (or a symlink to one).
+        FileNotFoundError, NotADirectoryError: the directory of ``path``
+            does not exist, or is not a directory.
+        OSError: the write itself failed (no space, no permission); the old
+            file, if any, is left as it was.
 
     Examples:
         >>> import os, tempfile

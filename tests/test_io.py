@@ -571,7 +571,7 @@ def test_a_failed_save_keeps_the_old_file(
 
 def test_saving_over_a_directory_fails_cleanly(tmp_path: pathlib.Path) -> None:
     (tmp_path / "d").mkdir()
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(ValueError, match="it is a directory, not a regular file"):
         save(tmp_path / "d", GOOD)
     assert os.listdir(tmp_path) == ["d"]
 

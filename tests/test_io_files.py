@@ -1,10 +1,10 @@
-"""save/load and the file system: hostile archives, special files, names.
+"""save/load and the file system: hostile archives, special files, modes, names.
 
 ``test_io`` checks what a checkpoint holds; this file checks the file that
 holds it: archives whose members overlap (a zip bomb that older ``zipfile``
 versions read), headers that declare more than the file holds, FIFOs,
-devices, sockets and directories where a checkpoint is expected, long
-non-ASCII names, and the temporary files a killed save leaves.
+devices, sockets and directories where a checkpoint is expected, permission
+bits, long non-ASCII names, and the temporary files a killed save leaves.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import socket
+import stat
 import struct
 import threading
 import tracemalloc
@@ -370,6 +371,127 @@ def test_load_follows_a_symlink_to_a_regular_file_only(
     assert "it is a symlink to a FIFO, not a regular file" in str(error)
 
 
+# ---------------------------------------------------- save: special files
+
+
+@posix
+@pytest.mark.parametrize("kind", ["directory", "FIFO", "socket"])
+def test_save_never_replaces_a_special_file(
+    tmp_path: pathlib.Path, fifo: pathlib.Path, sock: pathlib.Path, kind: str
+) -> None:
+    (tmp_path / "d").mkdir()
+    path = {"directory": tmp_path / "d", "FIFO": fifo, "socket": sock}[kind]
+    before = sorted(os.listdir(tmp_path))
+    mode = os.lstat(path).st_mode
+    with pytest.raises(ValueError, match="not a regular file") as e:
+        save(path, GOOD)
+    assert str(e.value) == (
+        f"cannot save to {str(path)!r}: it is a {kind}, not a regular file; "
+        "save replaces only regular files"
+    )
+    assert os.lstat(path).st_mode == mode  # still what it was
+    assert sorted(os.listdir(tmp_path)) == before  # and no temporary file
+
+
+@posix
+def test_save_to_dev_null_is_refused_before_anything_is_touched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    touched: list[str] = []
+
+    def refuse(name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kw: Any) -> Any:
+            touched.append(name)
+            raise AssertionError(f"save called os.{name}{args}")
+
+        return call
+
+    # Were the check missing, save would stop here, not at /dev/null.
+    for name in ("open", "replace", "rename", "unlink", "chmod", "fchmod"):
+        monkeypatch.setattr(os, name, refuse(name))
+    with pytest.raises(ValueError, match="it is a character device") as e:
+        save("/dev/null", GOOD)
+    monkeypatch.undo()
+    assert "'/dev/null'" in str(e.value)
+    assert touched == []
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@posix
+def test_save_replaces_a_symlink_unless_it_points_to_a_special_file(
+    tmp_path: pathlib.Path, fifo: pathlib.Path
+) -> None:
+    save(tmp_path / "real.npz", GOOD, meta="old")
+    link = tmp_path / "link.npz"
+    link.symlink_to("real.npz")
+    save(link, GOOD, meta="new")  # the link is replaced, its target kept
+    assert not link.is_symlink()
+    assert (load(link).meta, load(tmp_path / "real.npz").meta) == ("new", "old")
+    dangling = tmp_path / "dangling.npz"
+    dangling.symlink_to("nowhere.npz")
+    save(dangling, GOOD)
+    assert not dangling.is_symlink()
+    assert not (tmp_path / "nowhere.npz").exists()
+    to_fifo = tmp_path / "to_fifo.npz"
+    to_fifo.symlink_to(fifo)
+    with pytest.raises(ValueError, match="it is a symlink to a FIFO, not a regular"):
+        save(to_fifo, GOOD)
+    assert to_fifo.is_symlink()
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+# ---------------------------------------------------------- save: modes
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], int]]:
+    old = os.umask(0o022)
+    try:
+        yield os.umask
+    finally:
+        os.umask(old)
+
+
+@posix
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444, 0o664])
+def test_save_keeps_the_mode_of_the_file_it_replaces(
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    umask: Callable[[int], int],
+    mode: int,
+) -> None:
+    path = tmp_path / "net.npz"
+    save(path, GOOD)
+    os.chmod(path, mode)
+    seen: list[int] = []
+    real_write = np.lib.format.write_array
+
+    def write(*args: Any, **kw: Any) -> None:  # the temporary's mode mid-write
+        (tmp,) = stale_temporaries(path)
+        seen.append(stat.S_IMODE(os.stat(tmp).st_mode))
+        real_write(*args, **kw)
+
+    monkeypatch.setattr(np.lib.format, "write_array", write)
+    save(path, GOOD, meta="new")
+    monkeypatch.undo()
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
+    assert set(seen) == {mode}  # never more open than the old file
+    (tmp_path / "link.npz").symlink_to("net.npz")
+    save(tmp_path / "link.npz", GOOD)  # a symlink: the mode of its target
+    assert stat.S_IMODE(os.stat(tmp_path / "link.npz").st_mode) == mode
+    assert load(path).meta == "new"
+
+
+@posix
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0, 0o666)])
+def test_a_new_file_follows_the_umask(
+    tmp_path: pathlib.Path, umask: Callable[[int], int], mask: int, mode: int
+) -> None:
+    umask(mask)
+    save(tmp_path / "new.npz", GOOD)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == mode
+
+
 # ---------------------------------------------------------- save: names
 
 
@@ -394,6 +516,15 @@ def test_a_long_non_ascii_name_saves(
     assert len(os.fsencode(tmp)) <= 255
     assert tmp == "." + "é" * 100 + "." + tmp[-20:]  # 200 bytes of the name
     assert fnmatch.fnmatchcase(tmp, f".{'é' * 100}.????????????????.tmp")
+
+
+def test_a_name_longer_than_the_file_system_allows_is_refused_unwritten(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / ("a" * 256)
+    with pytest.raises(ValueError, match=r"the file name is 256 bytes, more .* 255"):
+        save(path, GOOD)
+    assert os.listdir(tmp_path) == []
 
 
 @given(st.text(st.characters(exclude_characters="/\0", codec="utf-8"), min_size=1))
@@ -430,3 +561,33 @@ def test_stale_temporaries_finds_exactly_the_temporary_names(
     # The glob also takes a non-hex digit; only ever a dot-file of this name.
     assert {n for n in names if fnmatch.fnmatchcase(n, glob)} == set(names[1:4])
     assert stale_temporaries(tmp_path / "missing" / "x.npz") == []
+
+
+# ------------------------------------------------------------------ siblings
+
+
+def test_a_directory_that_is_a_file_is_named(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "file").touch()
+    with pytest.raises(NotADirectoryError, match=r"'.*file' is not a directory"):
+        save(tmp_path / "file" / "x.npz", GOOD)
+
+
+def test_an_unwritable_directory_names_the_path(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = os.open
+
+    def deny(path: Any, flags: int, *args: Any, **kw: Any) -> int:
+        if str(path).endswith(".tmp"):  # as a non-root user in a 0o555 dir
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", deny)
+    with pytest.raises(PermissionError) as e:
+        save(tmp_path / "x.npz", GOOD)
+    monkeypatch.undo()
+    assert str(e.value) == (
+        f"[Errno 13] cannot save {str(tmp_path / 'x.npz')!r}: cannot create a "
+        f"temporary file in {str(tmp_path)!r} (Permission denied)"
+    )
+    assert os.listdir(tmp_path) == []
