@@ -62,6 +62,7 @@ multiple of the file's size on every Python version, whatever the file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -75,7 +76,7 @@ from typing import IO, Any, NamedTuple, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from nnfunc._checks import check_hidden, check_output, check_params, param_keys
+from nnfunc._checks import check_hidden, check_output, check_params
 from nnfunc._npz import (
     NPY_HEADER_MAX,
     Invalid,
@@ -354,22 +355,29 @@ def _check_declared(
         raise Invalid(
             f"header sizes must be 2 or more widths >= 1, got {_short(sizes)}"
         )
-    keys = param_keys(len(sizes) - 1)
-    if sorted(h["params"]) != sorted(keys):
+    # Count first and bytes next, so a hostile header never gets a big dict
+    # built for it (nor an entry in the cache of _checks.param_keys).
+    L, listed = len(sizes) - 1, h["params"]
+    wanted = "'W1', 'b1'" if L == 1 else f"'W1', 'b1', ..., 'W{L}', 'b{L}'"
+    if len(listed) != 2 * L:
         raise Invalid(
-            f"header sizes {_short(sizes)} make {len(keys)} params "
-            f"({_names(keys)}) but it lists {len(h['params'])} "
-            f"({_names(h['params'])})"
+            f"header sizes {_short(sizes)} make {2 * L} params ({wanted}) but it "
+            f"lists {len(listed)} ({_names(listed)})"
         )
     itemsize = np.dtype(h["dtype"]).itemsize
-    shapes: dict[str, tuple[int, ...]] = {}
-    for l in range(1, len(sizes)):
-        shapes |= {f"W{l}": (sizes[l - 1], sizes[l]), f"b{l}": (sizes[l],)}
-    need = {k: math.prod(shape) * itemsize for k, shape in shapes.items()}
-    if sum(need.values()) > size:
+    total = itemsize * sum(m * n + n for m, n in itertools.pairwise(sizes))
+    if total > size:
         raise Invalid(
-            f"header sizes {_short(sizes)} need {sum(need.values())} bytes of "
-            f"{h['dtype']} params but the file has only {size} bytes"
+            f"header sizes {_short(sizes)} need {total} bytes of {h['dtype']} "
+            f"params but the file has only {size} bytes"
+        )
+    shapes: dict[str, tuple[int, ...]] = {}
+    for l in range(1, L + 1):
+        shapes |= {f"W{l}": (sizes[l - 1], sizes[l]), f"b{l}": (sizes[l],)}
+    if sorted(listed) != sorted(shapes):
+        raise Invalid(
+            f"header sizes {_short(sizes)} make params {wanted} but it lists "
+            f"{_names(listed)}"
         )
     prefixed = [f"params/{k}" for k in h["params"]]
     prefixed += [f"opt_state/{k}" for k in h["opt_state"] or []]
@@ -378,12 +386,13 @@ def _check_declared(
         raise Invalid(f"members {_names(missing)} are declared but missing")
     if extra := infos.keys() - expected:
         raise Invalid(f"members {_names(extra)} are not declared in the header")
-    for k, nbytes in need.items():
+    for k, shape in shapes.items():
+        nbytes = math.prod(shape) * itemsize
         got = infos[f"params/{k}.npy"].file_size
         if not nbytes + 10 <= got <= nbytes + NPY_HEADER_MAX:
             raise Invalid(
                 f"member 'params/{k}.npy' is {got} bytes but the header makes {k} "
-                f"a {h['dtype']} {shapes[k]} array ({nbytes} bytes and a .npy header)"
+                f"a {h['dtype']} {shape} array ({nbytes} bytes and a .npy header)"
             )
     return prefixed
 

@@ -31,7 +31,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nnfunc as nf
-from nnfunc import _npz
+from nnfunc import _checks, _npz
 from nnfunc.io import CheckpointError, load, save, stale_temporaries
 
 NDArray = npt.NDArray[Any]
@@ -249,8 +249,13 @@ def test_save_refuses_a_header_that_load_would_refuse(tmp_path: pathlib.Path) ->
         ({"sizes": [3, 0, 2]}, r"sizes must be 2 or more .* got \[3, 0, 2\]"),
         (
             {"params": [f"W{i}" for i in range(1, 1001)]},
-            r"sizes \[3, 4, 2\] make 4 params \('W1', 'W2', 'b1', 'b2'\) but it "
-            r"lists 1000 \('W1', 'W10', 'W100', 'W1000', 'W101' and 995 more\)",
+            r"sizes \[3, 4, 2\] make 4 params \('W1', 'b1', ..., 'W2', 'b2'\) but "
+            r"it lists 1000 \('W1', 'W10', 'W100', 'W1000', 'W101' and 995 more\)",
+        ),
+        (
+            {"params": ["W1", "b1", "W2", "b3"]},
+            r"sizes \[3, 4, 2\] make params 'W1', 'b1', ..., 'W2', 'b2' but it "
+            r"lists 'W1', 'W2', 'b1', 'b3'",
         ),
     ],
 )
@@ -261,6 +266,17 @@ def test_a_header_that_declares_what_the_file_cannot_hold(
     path.write_bytes(archive(plain_members(**header)))
     with pytest.raises(CheckpointError, match=match):
         load(path)
+
+
+def test_a_hostile_header_leaves_no_trace_in_a_cache(tmp_path: pathlib.Path) -> None:
+    # _checks.param_keys is cached per layer count: a header's count must not
+    # reach it before the file is known to hold that many layers.
+    path = tmp_path / "deep.npz"
+    path.write_bytes(archive(plain_members(sizes=[1] * 4321)))
+    before = _checks.param_keys.cache_info().currsize
+    with pytest.raises(CheckpointError, match="make 8640 params"):
+        load(path)
+    assert _checks.param_keys.cache_info().currsize == before
 
 
 def test_a_member_bigger_than_its_declared_shape_is_refused_unread(
