@@ -18,20 +18,53 @@ The header (never a pickled object array) reads::
      "output": "sigmoid" | null, "params": ["W1", "b1", ...],
      "opt_state": ["count", "m.W1", ...] | null, "meta": <JSON value>}
 
+The header is at most 1 MiB of JSON (``save`` refuses a bigger ``meta``).
+
 ``save`` writes the file exactly at the path given (no ``.npz`` is appended;
 use the suffix yourself) and atomically: a temporary file in the same
 directory is written, flushed, ``fsync``-ed and then renamed over the target
-with ``os.replace``, so a crash or a kill leaves the old file whole (a killed
-save may leave a ``.<name>.<random>.tmp`` file behind; any other failure
-removes it; a symlink at the path is replaced, not followed). ``load`` never
-unpickles anything: every member is parsed as a plain numeric ``.npy``, and
-any file that is not a valid checkpoint raises ``CheckpointError`` (a
-``ValueError``) naming the path and the problem.
+with ``os.replace``, so a crash or a kill leaves the old file whole. It
+replaces only a regular file: a directory, a FIFO, a device or a socket at
+the path (or a symlink to one) is a ``ValueError``, and nothing is written.
+A symlink to a regular file, or a dangling one, is replaced, not followed.
+The new file keeps the permission bits of the file it replaces (for a
+symlink, of the file it points to; owner, group and other hard links are not
+kept); a new file gets ``0o666`` minus the umask, as ``open`` gives.
+
+Stale temporary files: a save that is killed (SIGKILL, power loss) cannot
+clean up, and leaves its temporary file in the directory of the path, named
+``.<name>.<16 hex digits>.tmp`` where ``<name>`` is the checkpoint's file
+name (cut to its first 200 bytes, between characters). It is never the
+checkpoint: ``save`` only ever renames it to the path you gave, so the file
+at the path is the checkpoint, whole, and a temporary may hold half of one.
+``stale_temporaries(path)`` lists them. A save running right now has one
+too, so remove them only when no save to that path runs, in Python::
+
+    for t in nnfunc.io.stale_temporaries("net.npz"):
+        os.remove(t)
+
+or in a shell, sparing any less than an hour old (a save still writing)::
+
+    find . -maxdepth 1 -type f -name '.net.npz.????????????????.tmp' -mmin +60 -delete
+
+Any other failure of ``save`` removes its temporary file.
+
+``load`` opens only a regular file (or a symlink to one): a directory, a
+FIFO, a device or a socket is a ``CheckpointError``, checked before it is
+opened, so a FIFO never blocks. It never unpickles anything: every member is
+parsed as a plain numeric ``.npy``, and any file that is not a valid
+checkpoint raises ``CheckpointError`` (a ``ValueError``) naming the path and
+the problem. Before any member is read, the layout is checked (members
+stored, none overlapping another, none past the end) and the header, read
+first, must declare sizes that fit the file, so memory stays within a small
+multiple of the file's size on every Python version, whatever the file.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import re
 import struct
@@ -51,7 +84,15 @@ from nnfunc._checks import (
     check_params,
     merge_record,
 )
-from nnfunc._npz import Invalid, read_npy, write_atomic
+from nnfunc._npz import (
+    NPY_HEADER_MAX,
+    Invalid,
+    check_layout,
+    open_regular,
+    read_npy,
+    temporaries,
+    write_atomic,
+)
 from nnfunc._types import Hidden, OptState, OutputName, Params
 from nnfunc.params import freeze_new
 
@@ -61,6 +102,7 @@ SUPPORTED_VERSIONS = (1,)
 
 _FIELDS = ["dtype", "format", "hidden", "meta", "opt_state", "output"]
 _FIELDS += ["params", "sizes", "version"]  # sorted
+_MAX_HEADER = 2**20  # bytes of header JSON: parsing it stays cheap
 _STATE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 #: What a corrupt archive can raise from zipfile, struct, json and bytes.
 _CORRUPT: tuple[type[BaseException], ...] = (
@@ -98,7 +140,10 @@ def save(
     """Write ``params`` (and optionally an optimizer state) to ``path``.
 
     Everything is validated before anything is written; the inputs are only
-    read. The write is atomic (see the module docstring for the layout).
+    read. The write is atomic, and replaces only a regular file, keeping its
+    permission bits (see the module docstring for the layout and the files).
+    A killed save may leave a temporary ``.<name>.<16 hex digits>.tmp`` beside
+    ``path``, never a half-written ``path``: ``stale_temporaries`` lists them.
 
     Args:
         path: where to write, used exactly as given (no suffix is added).
@@ -113,7 +158,17 @@ def save(
             that contradicts the params' record is a ValueError.
         output: the output name to record; None likewise.
         meta: any JSON value (dicts with ``str`` keys, lists, ``str``, ``int``,
-            finite ``float``, ``bool``, ``None``) that loads back equal.
+            finite ``float``, ``bool``, ``None``) that loads back equal; the
+            whole header must stay within 1 MiB of JSON.
+
+    Raises:
+        TypeError, ValueError: a bad argument (a ``meta`` too big, a file
+            name too long for the file system), or ``path`` is a directory,
+            a FIFO, a device or a socket (or a symlink to one).
+        FileNotFoundError, NotADirectoryError: the directory of ``path``
+            does not exist, or is not a directory.
+        OSError: the write itself failed (no space, no permission); the old
+            file, if any, is left as it was.
 
     Examples:
         >>> import os, tempfile
@@ -151,6 +206,12 @@ def save(
         "meta": _check_meta(meta),
     }
     text = json.dumps(header, allow_nan=False).encode("utf-8")
+    if len(text) > _MAX_HEADER:
+        raise ValueError(
+            f"cannot save {target!r}: the header (sizes, keys and meta) would be "
+            f"{len(text)} bytes of JSON, more than the {_MAX_HEADER} allowed; "
+            "keep meta small and big data in arrays or a file of its own"
+        )
     members: dict[str, npt.NDArray[Any]] = {
         "header": np.frombuffer(text, dtype=np.uint8)
     }
@@ -170,11 +231,14 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
 
     Raises:
         FileNotFoundError: ``path`` does not exist (any other ``OSError``,
-            such as a directory or no permission, passes through too).
-        CheckpointError: anything else wrong with the file (empty, truncated,
-            not a zip, a member that is not a plain numeric ``.npy``, missing
-            or extra members, a bad or newer header, shapes that do not
-            chain, dtypes other than the header's, NaN or inf).
+            such as no permission, passes through too).
+        CheckpointError: ``path`` is not a regular file (a directory, a FIFO,
+            a device, a socket), or anything else is wrong with the file
+            (empty, truncated, not a zip, compressed, overlapping members,
+            a member that is not a plain numeric ``.npy``, missing or extra
+            members, a bad, huge or newer header, sizes that do not fit the
+            file, shapes that do not chain, dtypes other than the header's,
+            NaN or inf).
 
     Examples:
         >>> import os, tempfile
@@ -188,9 +252,13 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
         cannot load PATH: the file is empty
     """
     target = _check_path(path)
-    with open(target, "rb") as f:
+    try:
+        f, size = open_regular(target)  # a missing file raises OSError here
+    except Invalid as e:
+        raise CheckpointError(f"cannot load {target!r}: {e}") from None
+    with f:
         try:
-            return _read(f)
+            return _read(f, size)
         except Invalid as e:
             msg = str(e)
         except _CORRUPT as e:
@@ -198,7 +266,27 @@ def load(path: str | os.PathLike[str]) -> Checkpoint:
     raise CheckpointError(f"cannot load {target!r}: {msg}")
 
 
-def _read(f: IO[bytes]) -> Checkpoint:
+def stale_temporaries(path: str | os.PathLike[str]) -> list[str]:
+    """The temporary files that killed saves to ``path`` left behind, sorted.
+
+    They sit beside ``path`` and are named ``.<name>.<16 hex digits>.tmp``
+    (``<name>`` cut to 200 bytes); none is ever the checkpoint, which is the
+    file at ``path``. A save to ``path`` that is running right now has one
+    too: remove them only when none is.
+
+    Examples:
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "net.npz")
+        ...     for name in ("net.npz", ".net.npz.0123456789abcdef.tmp", "a.tmp"):
+        ...         open(os.path.join(d, name), "wb").close()
+        ...     [os.path.basename(t) for t in stale_temporaries(path)]
+        ['.net.npz.0123456789abcdef.tmp']
+    """
+    return temporaries(_check_path(path))
+
+
+def _read(f: IO[bytes], size: int) -> Checkpoint:
     start = f.read(4)
     if not start:
         raise Invalid("the file is empty")
@@ -214,14 +302,9 @@ def _read(f: IO[bytes]) -> Checkpoint:
             raise Invalid(f"duplicate members {_names(dups)}")
         if "header.npy" not in infos:
             raise Invalid(f"no header.npy member; members are {_names(infos)}")
-        header = _parse_header(read_npy(zf, infos["header.npy"]))
-        prefixed = [f"params/{k}" for k in header["params"]]
-        prefixed += [f"opt_state/{k}" for k in header["opt_state"] or []]
-        expected = {f"{k}.npy" for k in prefixed} | {"header.npy"}
-        if missing := expected - infos.keys():
-            raise Invalid(f"members {_names(missing)} are declared but missing")
-        if extra := infos.keys() - expected:
-            raise Invalid(f"members {_names(extra)} are not declared in the header")
+        check_layout(f, zf, size)  # where each member lies, before any is read
+        header = _read_header(zf, infos["header.npy"])
+        prefixed = _check_declared(header, infos, size)
         arrays = {k: read_npy(zf, infos[f"{k}.npy"]) for k in prefixed}
     params = {k: arrays[f"params/{k}"] for k in header["params"]}
     try:
@@ -261,9 +344,80 @@ def _read(f: IO[bytes]) -> Checkpoint:
     )
 
 
+def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    if info.file_size > _MAX_HEADER + NPY_HEADER_MAX:  # too big to even read
+        raise Invalid(
+            f"header.npy is {info.file_size} bytes; a header is at most "
+            f"{_MAX_HEADER} bytes of JSON"
+        )
+    return _parse_header(read_npy(zf, info))
+
+
+def _check_declared(
+    h: dict[str, Any], infos: Mapping[str, zipfile.ZipInfo], size: int
+) -> list[str]:
+    """The members the header declares, checked against the archive unread.
+
+    ``sizes`` fix the params' keys and bytes: together they must fit in the
+    file, and each member must hold its bytes plus at most a ``.npy`` header.
+    """
+    sizes = h["sizes"]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise Invalid(
+            f"header sizes must be 2 or more widths >= 1, got {_short(sizes)}"
+        )
+    # Count first and bytes next, so a hostile header never gets a big dict
+    # built for it.
+    L, listed = len(sizes) - 1, h["params"]
+    wanted = "'W1', 'b1'" if L == 1 else f"'W1', 'b1', ..., 'W{L}', 'b{L}'"
+    if len(listed) != 2 * L:
+        raise Invalid(
+            f"header sizes {_short(sizes)} make {2 * L} params ({wanted}) but it "
+            f"lists {len(listed)} ({_names(listed)})"
+        )
+    itemsize = np.dtype(h["dtype"]).itemsize
+    total = itemsize * sum(m * n + n for m, n in itertools.pairwise(sizes))
+    if total > size:
+        raise Invalid(
+            f"header sizes {_short(sizes)} need {total} bytes of {h['dtype']} "
+            f"params but the file has only {size} bytes"
+        )
+    shapes: dict[str, tuple[int, ...]] = {}
+    for l in range(1, L + 1):
+        shapes |= {f"W{l}": (sizes[l - 1], sizes[l]), f"b{l}": (sizes[l],)}
+    if sorted(listed) != sorted(shapes):
+        raise Invalid(
+            f"header sizes {_short(sizes)} make params {wanted} but it lists "
+            f"{_names(listed)}"
+        )
+    prefixed = [f"params/{k}" for k in h["params"]]
+    prefixed += [f"opt_state/{k}" for k in h["opt_state"] or []]
+    expected = {f"{k}.npy" for k in prefixed} | {"header.npy"}
+    if missing := expected - infos.keys():
+        raise Invalid(f"members {_names(missing)} are declared but missing")
+    if extra := infos.keys() - expected:
+        raise Invalid(f"members {_names(extra)} are not declared in the header")
+    for k, shape in shapes.items():
+        nbytes = math.prod(shape) * itemsize
+        got = infos[f"params/{k}.npy"].file_size
+        if not nbytes + 10 <= got <= nbytes + NPY_HEADER_MAX:
+            raise Invalid(
+                f"member 'params/{k}.npy' is {got} bytes but the header makes {k} "
+                f"a {h['dtype']} {shape} array ({nbytes} bytes and a .npy header)"
+            )
+    return prefixed
+
+
+def _short(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def _parse_header(raw: npt.NDArray[Any]) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise Invalid(f"header.npy must be 1-D uint8, got {raw.dtype} {raw.shape}")
+    if raw.size > _MAX_HEADER:
+        raise Invalid(f"header is {raw.size} bytes; at most {_MAX_HEADER} are read")
     try:
         h = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError) as e:
@@ -390,4 +544,5 @@ __all__ = [
     "CheckpointError",
     "load",
     "save",
+    "stale_temporaries",
 ]

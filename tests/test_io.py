@@ -573,7 +573,7 @@ def test_a_failed_save_keeps_the_old_file(
 
 def test_saving_over_a_directory_fails_cleanly(tmp_path: pathlib.Path) -> None:
     (tmp_path / "d").mkdir()
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(ValueError, match="it is a directory, not a regular file"):
         save(tmp_path / "d", GOOD)
     assert os.listdir(tmp_path) == ["d"]
 
@@ -617,6 +617,8 @@ def test_killing_a_saving_process_leaves_old_or_new(tmp_path: pathlib.Path) -> N
         assert same_bits(ckpt.params, nets[seed])
         leftovers = set(os.listdir(tmp_path)) - {"net.npz"}
         assert all(n.startswith(".net.npz.") and n.endswith(".tmp") for n in leftovers)
+        found = {os.path.basename(t) for t in nf.io.stale_temporaries(path)}
+        assert found == leftovers  # the documented pattern finds exactly these
     assert leftovers  # the kills did hit writes in progress
 
 
