@@ -50,6 +50,12 @@ class Config:
         widths = "-".join(map(str, self.sizes))
         return f"{self.name}: {widths}, batch {self.batch}, {self.dtype}"
 
+    @property
+    def spec(self) -> str:
+        """All but the samples as one word, ``"i:784-256-128-10:128:float32"``."""
+        widths = "-".join(map(str, self.sizes))
+        return f"{self.name}:{widths}:{self.batch}:{self.dtype}"
+
 
 CONFIGS: dict[str, Config] = {
     c.name: c
@@ -61,6 +67,18 @@ CONFIGS: dict[str, Config] = {
         Config("v", (2, 16, 16, 1), 64, "float64", 32768),
     )
 }
+
+
+def config_from(word: str, samples: int) -> Config:
+    """A config of ``samples`` samples from a name in ``CONFIGS`` or a ``spec``.
+
+    A spec lets a harness run configurations the worker does not know by name.
+    """
+    if word in CONFIGS:
+        return replace(CONFIGS[word], samples=samples)
+    name, widths, batch, dtype = word.split(":")
+    sizes = tuple(int(w) for w in widths.split("-"))
+    return Config(name, sizes, int(batch), dtype, samples)
 
 
 def quick(cfg: Config) -> Config:

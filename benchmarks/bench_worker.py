@@ -1,6 +1,7 @@
 """A worker process: one system on one configuration, driven line by line.
 
-``python bench_worker.py SYSTEM CONFIG SAMPLES`` imports the system's library,
+``python bench_worker.py SYSTEM CONFIG SAMPLES`` (CONFIG: a name in
+``bench_common.CONFIGS`` or a ``Config.spec``) imports the system's library,
 makes the data, sets the system up, trains one warm-up epoch and prints a JSON
 line ``{"ready": ...}``. Then each ``epoch N`` read on stdin trains one epoch
 and prints ``{"seconds": ...}``; ``quit`` prints the peak memory and the
@@ -33,7 +34,7 @@ import traceback
 from dataclasses import replace
 from typing import Any
 
-from bench_common import CONFIGS, Loader, make_data
+from bench_common import CONFIGS, Loader, config_from, make_data
 from bench_numpy import load_floor, load_nnfunc_loop, load_nnfunc_train, load_numpy
 from bench_peers import load_jax, load_sklearn, load_torch
 
@@ -95,7 +96,7 @@ def emit(**record: Any) -> None:
 
 
 def serve(system: str, config: str, samples: int) -> None:
-    cfg = replace(CONFIGS[config], samples=samples)
+    cfg = config_from(config, samples)
     build = SYSTEMS[system][1]()
     x, y = make_data(cfg)
     base, method = reset_peak()

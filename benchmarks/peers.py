@@ -48,7 +48,7 @@ class Worker:
     def __init__(self, system: str, cfg: Config) -> None:
         # kept open for the worker's lifetime; closed in close()
         self.stderr: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115
-        args = [sys.executable, WORKER, system, cfg.name, str(cfg.samples)]
+        args = [sys.executable, WORKER, system, cfg.spec, str(cfg.samples)]
         self.proc = subprocess.Popen(
             args,
             stdin=subprocess.PIPE,

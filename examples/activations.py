@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import nnfunc as nf
+from nnfunc.plotting import save_figure
 
 Z_RANGE = (-4.0, 4.0)
 COLUMNS = 4
@@ -45,7 +46,7 @@ def main(out: str | Path = "out") -> Path:
         ax.set_xlabel("z")
     axes[0].legend(loc="upper left", fontsize=8)
     path = out / "activations.png"
-    fig.savefig(path, dpi=80)
+    save_figure(fig, path, dpi=80)
     print(f"wrote {path}")
     return path
 

@@ -8,6 +8,12 @@ test set is touched once, at the end. Run from the repository root::
 
     python examples/digits.py                      # one run, pictures in out/
     python examples/digits.py --seeds 0 1 2 3 4    # mean +- std, vs MLPClassifier
+    python examples/digits.py --verbose 2> log     # progress lines into a log
+
+On a terminal ``nnfunc.train`` shows one progress line per run (epoch,
+losses, validation accuracy, time left); ``--verbose`` writes plain lines
+to a log file instead (stderr redirected). The pictures are drawn with
+``nnfunc.plotting``.
 
 How the settings below were chosen, on the validation set only (the mean
 over seeds 0-4 of the best epoch's validation accuracy and loss; the test
@@ -42,6 +48,7 @@ from sklearn.neural_network import MLPClassifier
 
 import nnfunc as nf
 from nnfunc.datasets import fit_standardize, split, standardize
+from nnfunc.plotting import plot_confusion_matrix, plot_history, save_figure
 
 SPLIT = (0.70, 0.15, 0.15)  # train, validation, test
 SIZES = [64, 128, 10]  # 8x8 pixels -> 128 ReLU units -> 10 digits
@@ -112,43 +119,39 @@ def report(run: Run, y_test: npt.NDArray[Any]) -> None:
     precision, recall = nf.precision_recall(y_test, run.predicted, 10)
     print("digit     " + " ".join(f"{d:>5}" for d in range(10)))
     print("precision " + " ".join(f"{p:5.2f}" for p in precision))
-    print("recall    " + " ".join(f"{r:5.2f}" for r in recall))
+    print("recall    " + " ".join(f"{r:5.2f}" for r in recall), flush=True)
 
 
-def plot_curves(history: Sequence[nf.EpochRecord], path: Path) -> None:
-    epochs = [r.epoch for r in history]
-    best = min(history, key=lambda r: r.val_loss or np.inf).epoch
-    fig = Figure(figsize=(8, 3.2), layout="constrained")
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(epochs, [r.train_loss for r in history], label="train (with L2)")
-    ax_loss.plot(epochs, [r.val_loss or np.nan for r in history], label="validation")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", yscale="log", title="Loss")
-    ax_acc.plot(epochs, [100 * (r.val_accuracy or 0) for r in history], color="C1")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Validation accuracy")
-    ax_acc.set_ylim(90, 100)
-    for ax in (ax_loss, ax_acc):
-        ax.axvline(best, color="grey", ls=":", label=f"best epoch ({best})")
-        ax.grid(alpha=0.3)
-    ax_loss.legend()
-    fig.savefig(path, dpi=90)
+def plot_curves(history: Sequence[nf.EpochRecord], path: Path) -> Path:
+    """Loss and validation accuracy per epoch, the best epoch marked."""
+    fig = plot_history(history)
+    loss_ax, acc_ax = fig.axes
+    loss_ax.set_ylabel("cross-entropy (training: with L2)")
+    acc_ax.set_ylim(90, 100)
+    return save_figure(fig, path, dpi=90)
 
 
 def plot_mistakes(
     x: npt.NDArray[Any], y: npt.NDArray[Any], predicted: npt.NDArray[Any], path: Path
-) -> None:
-    """The test images (raw pixels) the network got wrong, at most 24."""
+) -> Path:
+    """The confusion matrix, and the test images (raw pixels) it got wrong (<= 24)."""
     wrong = np.flatnonzero(predicted != y)[:24]
-    cols = min(8, max(4, len(wrong)))
+    cols = max(3, min(6, len(wrong)))  # bigger pictures when there are few
     rows = max(1, -(-len(wrong) // cols))
-    fig = Figure(figsize=(cols * 1.0, rows * 1.1 + 0.5), layout="constrained")
-    fig.suptitle(f"{len(wrong)} of {len(y)} test digits wrong\n(true -> predicted)")
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    fig = Figure(figsize=(9.5, 4.4), layout="constrained")
+    grid = fig.add_gridspec(1, 2, width_ratios=[1.0, 1.15])
+    left, right = fig.add_subfigure(grid[0]), fig.add_subfigure(grid[1])
+    plot_confusion_matrix(nf.confusion_matrix(y, predicted, 10), ax=left.subplots())
+    left.suptitle("Test set: rows true, columns predicted")
+    n_wrong = int(np.count_nonzero(predicted != y))
+    right.suptitle(f"{n_wrong} of {len(y)} test digits wrong (true -> predicted)")
+    axes = np.atleast_1d(right.subplots(rows, cols)).ravel()
     for ax, i in zip(axes, wrong, strict=False):
         ax.imshow(x[i].reshape(8, 8), cmap="gray_r")
         ax.set_title(f"{y[i]} -> {predicted[i]}", fontsize=9)
     for ax in axes:
         ax.set_axis_off()
-    fig.savefig(path, dpi=90)
+    return save_figure(fig, path, dpi=90)
 
 
 def summary(name: str, runs: Sequence[tuple[float, float]]) -> dict[str, float]:
@@ -176,25 +179,31 @@ def main(
     out.mkdir(parents=True, exist_ok=True)
     compare = len(seeds) > 1 if compare is None else compare
     runs, baseline = [], []
+    pictures: list[Path] = []
     for seed in seeds:
         data = load(seed)
-        print(f"seed {seed}: {SIZES}, {len(data[0][1])} training images")
+        print(f"seed {seed}: {SIZES}, {len(data[0][1])} training images", flush=True)
         run = fit(data, seed, epochs, verbose)
         report(run, data[2][1])
         if seed == seeds[0]:
             x_test, y_test = load(seed, scale=False)[2]  # raw pixels to look at
-            plot_curves(run.history, out / "digits_curves.png")
-            plot_mistakes(x_test, y_test, run.predicted, out / "digits_mistakes.png")
+            pictures = [
+                plot_curves(run.history, out / "digits_curves.png"),
+                plot_mistakes(
+                    x_test, y_test, run.predicted, out / "digits_mistakes.png"
+                ),
+            ]
         runs.append((run.accuracy, run.seconds))
         if compare:
             baseline.append(sklearn_baseline(data, seed))
             print(f"MLPClassifier(): test accuracy {baseline[-1][0]:.2%}, "
-                  f"{baseline[-1][1]:.1f} s")  # fmt: skip
+                  f"{baseline[-1][1]:.1f} s", flush=True)  # fmt: skip
     result = summary("nnfunc", runs)
     if baseline:
         b = summary("MLPClassifier()", baseline)
         result |= {f"sklearn_{k}": v for k, v in b.items()}
-    print(f"pictures in {out}/")
+    for path in pictures:
+        print(f"wrote {path}")
     return result
 
 
@@ -204,5 +213,10 @@ if __name__ == "__main__":
     cli.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run each")
     cli.add_argument("--epochs", type=int, default=EPOCHS, help="at most this many")
     cli.add_argument("--no-compare", action="store_true", help="skip MLPClassifier")
+    cli.add_argument(
+        "--verbose", action="store_true",
+        help="progress lines even when stderr is not a terminal (a log file)",
+    )  # fmt: skip
     a = cli.parse_args()
-    main(a.out, a.seeds, a.epochs, compare=False if a.no_compare else None)
+    compare = False if a.no_compare else None
+    main(a.out, a.seeds, a.epochs, compare=compare, verbose=a.verbose or None)

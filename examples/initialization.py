@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import nnfunc as nf
+from nnfunc.plotting import save_figure
 
 INITS: tuple[nf.InitName, ...] = ("small_normal", "xavier", "he")
 DEPTH = 10  # part 1: layers of width WIDTH
@@ -78,7 +79,7 @@ def main(out: str | Path = "out", epochs: int = EPOCHS) -> dict[str, float]:
     axes[2].grid(alpha=0.3)
     axes[2].legend(fontsize=8)
     path = out / "initialization.png"
-    fig.savefig(path, dpi=80)
+    save_figure(fig, path, dpi=80)
     print(f"wrote {path}")
     return final
 

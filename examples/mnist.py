@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 import nnfunc as nf
 from nnfunc.datasets import fit_standardize, load_mnist, split, standardize
+from nnfunc.plotting import plot_history, save_figure
 
 SIZES = [784, 256, 128, 10]
 LR = 1e-3  # Adam
@@ -52,7 +52,8 @@ def main(data: str | Path, out: str | Path = "out", epochs: int = EPOCHS) -> flo
     )
     mean, std = fit_standardize(x)
     x, x_val, x_test = (standardize(a, mean, std) for a in (x, x_val, mnist.x_test))
-    print(f"MNIST: {len(y)} train, {len(y_val)} validation, {len(x_test)} test")
+    print(f"MNIST: {len(y)} train, {len(y_val)} validation, {len(x_test)} test",
+          flush=True)  # fmt: skip
     params = nf.init_params(
         SIZES, output="softmax", seed=SEED, init="he", dtype=np.float32
     )
@@ -69,16 +70,9 @@ def main(data: str | Path, out: str | Path = "out", epochs: int = EPOCHS) -> flo
     print(nf.confusion_matrix(mnist.y_test, predicted, 10))
 
     out.mkdir(parents=True, exist_ok=True)
-    fig = Figure(figsize=(5, 3.4), layout="constrained")
-    ax = fig.subplots()
-    epochs_run = [r.epoch for r in history]
-    ax.plot(epochs_run, [r.train_loss for r in history], label="train (with L2)")
-    ax.plot(epochs_run, [r.val_loss or np.nan for r in history], label="validation")
-    ax.set(xlabel="epoch", ylabel="cross-entropy", yscale="log",
-           title=f"MNIST, {SIZES}: test accuracy {acc:.2%}")  # fmt: skip
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.savefig(out / "mnist_curves.png", dpi=80)
+    fig = plot_history(history)
+    fig.suptitle(f"MNIST, {SIZES}: test accuracy {acc:.2%}")
+    print(f"wrote {save_figure(fig, out / 'mnist_curves.png', dpi=80)}")
     return acc
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 import nnfunc as nf
+from nnfunc.plotting import save_figure
 
 SIZES = [2, 64, 64, 1]
 EPOCHS = 100
@@ -52,7 +53,7 @@ def main(out: str | Path = "out", epochs: int = EPOCHS) -> dict[str, float]:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     path = out / "optimizers.png"
-    fig.savefig(path, dpi=80)
+    save_figure(fig, path, dpi=80)
     print(f"wrote {path}")
     return final
 

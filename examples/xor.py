@@ -33,12 +33,26 @@ def fit(seed: int, sizes: list[int] = SIZES, epochs: int = EPOCHS) -> nf.Params:
     return result.params
 
 
-def survey(sizes: list[int] = SIZES, seeds: int = 20, epochs: int = EPOCHS) -> int:
-    """How many of the seeds ``0 .. seeds-1`` learn XOR."""
+def survey(
+    sizes: list[int] = SIZES, seeds: int = 20, epochs: int = EPOCHS, show: bool = False
+) -> int:
+    """How many of the seeds ``0 .. seeds-1`` learn XOR.
+
+    ``show`` prints one mark per seed as its run ends (``+`` learned it,
+    ``.`` stuck), then the count: a survey takes a while.
+    """
     x, y = nf.datasets.xor()
-    return sum(
-        bool((nf.predict(fit(s, sizes, epochs), x) == y).all()) for s in range(seeds)
-    )
+    if show:
+        print(f"{sizes}: ", end="", flush=True)
+    learned = 0
+    for s in range(seeds):
+        ok = bool((nf.predict(fit(s, sizes, epochs), x) == y).all())
+        learned += ok
+        if show:
+            print("+" if ok else ".", end="", flush=True)
+    if show:
+        print(f" {learned} of {seeds} seeds learn XOR", flush=True)
+    return learned
 
 
 def main(seed: int = SEED, epochs: int = EPOCHS) -> float:
@@ -63,5 +77,6 @@ if __name__ == "__main__":
     a = cli.parse_args()
     main(a.seed)
     if a.survey:
+        print(f"\nseeds 0-19, {EPOCHS} epochs each ('+' learned XOR, '.' stuck):")
         for sizes in (SIZES, [2, 3, 1]):
-            print(f"{sizes}: {survey(sizes)} of 20 seeds learn XOR")
+            survey(sizes, show=True)

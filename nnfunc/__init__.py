@@ -76,6 +76,7 @@ from nnfunc.training import (
     TrainResult,
     train,
 )
+from nnfunc.tree import num_params, summary, tree_map
 
 __version__ = "0.1.0"
 
@@ -139,6 +140,7 @@ __all__ = [
     "momentum",
     "momentum_init",
     "momentum_step",
+    "num_params",
     "precision_recall",
     "predict",
     "rmsprop",
@@ -150,6 +152,8 @@ __all__ = [
     "sgd_init",
     "sgd_step",
     "softmax",
+    "summary",
     "to_dict",
     "train",
+    "tree_map",
 ]

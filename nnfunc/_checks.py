@@ -306,6 +306,8 @@ def merge_record(
     """
     rec_h = params.hidden if isinstance(params, Frozen) else None
     rec_o = params.output if isinstance(params, Frozen) else None
+    if (hidden is None or hidden == rec_h) and (output is None or output == rec_o):
+        return rec_h, rec_o  # the record itself, checked when it was made
     h: Hidden | None = rec_h
     if hidden is not None:
         names = check_hidden(hidden, n_hidden)

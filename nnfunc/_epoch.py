@@ -11,7 +11,7 @@ whose result is checked finite). Anything that goes wrong in a step is a
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,13 @@ class Halt(Exception):
         self.kind, self.pair, self.step, self.steps = kind, pair, step, steps
 
 
-def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
+#: ``on_step(epoch, step, mean_loss)`` after each step (``step`` from 1).
+OnStep = Callable[[int, int, float], None]
+
+
+def run_epoch(
+    plan: Plan, pair: Pair, epoch: int, on_step: OnStep | None = None
+) -> tuple[Pair, float]:
     """One pass over the data in batches: the new pair and the mean batch loss.
 
     Epoch ``epoch`` (0-based, counted over resumed runs) shuffles with
@@ -70,6 +76,8 @@ def run_epoch(plan: Plan, pair: Pair, epoch: int) -> tuple[Pair, float]:
             seen += idx.shape[0]
             new = update(params, pack(s.net, list(g.values()), None, None), state)
             cur = _checked_pair(new, params)
+            if on_step is not None:  # progress: a function of the numbers only
+                on_step(epoch, step + 1, total / seen)
     except NonFiniteError as e:  # the step's result would not be finite
         raise Halt("update", cur, step, steps) from e
     except KeyboardInterrupt as e:

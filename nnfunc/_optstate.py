@@ -1,12 +1,17 @@
 """Shared plumbing of the optimizers: the network as one array, states, checks.
 
-Every optimizer's arithmetic is written once, for one array: ``kernel(p, g,
-slots, eta, t)`` takes the parameters ``p``, the gradient ``g`` and the
-state's slot arrays (``{"m": m}`` for momentum), and returns new ``p`` and
-new slots. ``step`` lifts it over the whole network by treating the network
-as one array: a ``Frozen`` value keeps ``W1, b1, W2, ...`` as views of one
-buffer (``Net.flat``), so the kernel runs once, on that buffer, instead of
-once per layer. (A plain mapping is copied into such a buffer first.)
+Every optimizer's arithmetic is written once, for one array, as an
+``*_into`` kernel: ``kernel(p, g, slots, eta, t, out, new)`` reads the
+parameters ``p``, the gradient ``g`` and the state's slot arrays (``{"m":
+m}`` for momentum) and writes the new parameters into ``out`` and the new
+slots into ``new``, arrays its caller allocated (never its inputs). ``run``
+allocates them, so a public step returns new values; ``train`` passes
+buffers of its own workspace instead (``nnfunc._workspace``). Either way
+the kernel runs once on the whole network treated as one array: a
+``Frozen`` value keeps ``W1, b1, W2, ...`` as views of one buffer
+(``Net.flat``). (A plain mapping is copied into such a buffer first.)
+An optimizer names its kernel through a factory ``kernel_for(net)``, so a
+kernel may depend on the layout (AdamW decays weights, not biases).
 
 A state is a ``Frozen`` mapping: one slot per parameter, keyed
 ``"{slot}.{param}"`` (``"m.W1"``, ``"v.b2"``), in the params' dtype, then
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,12 +41,24 @@ from nnfunc._types import Array, Frozen, Grads, LearningRate, Net, OptState, Par
 from nnfunc.forward import record_of
 from nnfunc.params import wrap_flat
 
-#: ``kernel(p, g, slots, eta, t) -> (p, slots)`` on whole-network arrays; ``t``
-#: counts steps from 1. It must return new arrays (it may work in place on
-#: arrays it allocated itself) and never write to its inputs.
+#: ``kernel(p, g, slots, eta, t, out, new)`` on whole-network arrays: writes
+#: the new params into ``out`` and each new slot into ``new[name]``; ``t``
+#: counts steps from 1. It never writes to ``p``, ``g`` or ``slots``.
 Kernel = Callable[
-    [Array, Array, dict[str, Array], float, int], tuple[Array, dict[str, Array]]
+    [Array, Array, dict[str, Array], float, int, Array, dict[str, Array]], None
 ]
+
+#: ``kernel_for(net) -> Kernel``: an optimizer's kernel for a network's layout.
+KernelFor = Callable[[Net], Kernel]
+
+
+def fixed(kernel: Kernel) -> KernelFor:
+    """The factory of a kernel that does not depend on the layout."""
+    return partial(_fixed, kernel)
+
+
+def _fixed(kernel: Kernel, net: Net) -> Kernel:
+    return kernel
 
 #: The optional counters a state may carry besides its slots.
 _COUNTERS = ("count", "epoch")
@@ -199,7 +217,7 @@ def lr_at(lr: LearningRate, count: int) -> float:
 
 
 def step(
-    kernel: Kernel,
+    kernel_for: KernelFor,
     slots: str,
     owner: str,
     params: Params,
@@ -217,7 +235,7 @@ def step(
     t = int(state["count"])
     eta = lr_at(check_lr(lr), t)
     old = {s: slot_of(state, s, net) for s in slots}
-    new_params, new = run(kernel, params, net, g, old, eta, t + 1)
+    new_params, new = run(kernel_for(net), params, net, g, old, eta, t + 1)
     epoch = int(state["epoch"]) if "epoch" in state else None
     return new_params, new_state(net, t + 1, new, epoch)
 
@@ -237,14 +255,16 @@ def run(
     the input it came from, or ``lr``.
     """
     theta, grad = flat_of(net), flat_of(g)
+    new_theta = np.empty_like(theta)  # new arrays for the kernel to write
+    new = {name: np.empty_like(theta) for name in slots}
     with np.errstate(all="ignore"):  # a non-finite result is reported below
-        new_theta, new = kernel(theta, grad, slots, eta, t)
+        kernel(theta, grad, slots, eta, t, new_theta, new)
     if not all(map(all_finite, (new_theta, *new.values()))):
-        _blame(theta, grad, slots, eta)
+        blame(theta, grad, slots, eta)
     return wrap_flat(net, new_theta, *record_of(params)), new
 
 
-def _blame(theta: Array, g: Array, slots: dict[str, Array], eta: float) -> None:
+def blame(theta: Array, g: Array, slots: dict[str, Array], eta: float) -> None:
     """Raise the error for a step whose result is not finite, naming why."""
     for what, a in (("params", theta), ("grads", g), *slots.items()):
         if not all_finite(a):

@@ -20,10 +20,9 @@ from nnfunc._checks import (
     check_beta,
     check_flag,
     check_float,
-    check_params,
     check_positive,
 )
-from nnfunc._optstate import check_lr, init_slots, step
+from nnfunc._optstate import Kernel, check_lr, fixed, init_slots, step
 from nnfunc._types import (
     Array,
     Frozen,
@@ -42,26 +41,28 @@ def rmsprop_init(params: Params) -> State:
     return init_slots(params, "v")
 
 
-def _rmsprop(
+def _rmsprop_into(
     p: Array,
     g: Array,
     slots: dict[str, Array],
     eta: float,
     t: int,
+    out: Array,
+    new: dict[str, Array],
     *,
     decay: float,
     eps: float,
-) -> tuple[Array, dict[str, Array]]:
-    # v and d are allocated here; everything after works in place on them.
-    v = np.multiply(slots["v"], decay)  # v = decay v + (1 - decay) g^2
-    d = np.multiply(g, g)
+) -> None:
+    v, d = new["v"], out  # the step d is formed in out, then p - d over it
+    np.multiply(slots["v"], decay, out=v)  # v = decay v + (1 - decay) g^2
+    np.multiply(g, g, out=d)
     d *= 1.0 - decay
     v += d
     np.sqrt(v, out=d)  # d = eta g / (sqrt(v) + eps)
     d += eps
     np.divide(g, d, out=d)
     d *= eta
-    return np.subtract(p, d, out=d), {"v": v}  # p - d, over d
+    np.subtract(p, d, out=out)  # out = p - d
 
 
 def rmsprop_step(
@@ -104,7 +105,7 @@ def rmsprop_step(
         >>> s["v.W1"], p["W1"]  # v = 0.25 * 9; step = 0.1 * 3 / 1.5
         (array([[2.25]]), array([[0.8]]))
     """
-    kernel = partial(_rmsprop, **_rmsprop_hyper(decay, eps))
+    kernel = fixed(partial(_rmsprop_into, **_rmsprop_hyper(decay, eps)))
     return step(kernel, "v", "rmsprop", params, grads, state, lr)
 
 
@@ -115,8 +116,9 @@ def _rmsprop_hyper(decay: object, eps: object) -> dict[str, Any]:
 def rmsprop(lr: LearningRate, decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
     """``rmsprop_step`` with its hyperparameters bound, as an Optimizer."""
     lr = check_lr(lr)
-    kernel = partial(_rmsprop, **_rmsprop_hyper(decay, eps))
-    return Optimizer(rmsprop_init, partial(step, kernel, "v", "rmsprop", lr=lr), lr)
+    kernel = fixed(partial(_rmsprop_into, **_rmsprop_hyper(decay, eps)))
+    update = partial(step, kernel, "v", "rmsprop", lr=lr)
+    return Optimizer(rmsprop_init, update, lr, kernel, "v")
 
 
 def adam_init(params: Params) -> State:
@@ -127,28 +129,30 @@ def adam_init(params: Params) -> State:
 adamw_init = adam_init
 
 
-def _adam(
+def _adam_into(
     p: Array,
     g: Array,
     slots: dict[str, Array],
     eta: float,
     t: int,
+    out: Array,
+    new: dict[str, Array],
     *,
     b1: float,
     b2: float,
     eps: float,
     decay: Array | None = None,
-) -> tuple[Array, dict[str, Array]]:
+) -> None:
     """Adam (and AdamW, when ``decay`` is ``1 - eta lambda`` per entry)."""
     c1, c2 = 1.0 - b1**t, 1.0 - b2**t  # bias corrections, t >= 1
     # eta / c1 in NumPy: an overflow gives inf here, and the step's check
     # then names lr (Python floats would raise OverflowError instead).
     step_size = np.float64(eta) / c1
-    # m, v and d are allocated here; everything after works in place on them.
-    m = np.multiply(slots["m"], b1)  # m = b1 m + (1 - b1) g
-    d = np.multiply(g, 1.0 - b1)
+    m, v, d = new["m"], new["v"], out  # the step d is formed in out
+    np.multiply(slots["m"], b1, out=m)  # m = b1 m + (1 - b1) g
+    np.multiply(g, 1.0 - b1, out=d)
     m += d
-    v = np.multiply(slots["v"], b2)  # v = b2 v + (1 - b2) g^2
+    np.multiply(slots["v"], b2, out=v)  # v = b2 v + (1 - b2) g^2
     np.multiply(g, g, out=d)
     d *= 1.0 - b2
     v += d
@@ -158,34 +162,40 @@ def _adam(
     np.divide(m, d, out=d)
     d *= step_size  # eta / c1
     if decay is None:
-        return np.subtract(p, d, out=d), {"m": m, "v": v}  # p - d, over d
-    new = np.multiply(p, decay)  # (1 - eta lambda) p - d, on the weights
-    new -= d
-    return new, {"m": m, "v": v}
+        np.subtract(p, d, out=out)  # out = p - d
+    else:
+        np.subtract(p * decay, d, out=out)  # out = (1 - eta lambda) p - d
 
 
-def _adamw(
+def _adamw_for(net: Net, **hyper: Any) -> Kernel:
+    """``_adamw_into`` for the layout of ``net`` (which entries are biases)."""
+    return partial(_adamw_into, layout=net, **hyper)
+
+
+def _adamw_into(
     p: Array,
     g: Array,
     slots: dict[str, Array],
     eta: float,
     t: int,
+    out: Array,
+    new: dict[str, Array],
     *,
-    net: Net,
+    layout: Net,
     weight_decay: float,
     decay_biases: bool,
     **hyper: float,
-) -> tuple[Array, dict[str, Array]]:
+) -> None:
     """AdamW: Adam, with the weights (and biases if asked) shrunk first."""
     shrink = np.float64(1.0) - np.float64(eta) * weight_decay
     decay = np.full(p.shape, shrink, dtype=p.dtype)  # 1 - eta lambda per entry
     if not decay_biases:
         start = 0
-        for k, a in net.items():
+        for k, a in layout.items():
             if k.startswith("b"):  # biases do not decay: factor 1
                 decay[start : start + a.size] = 1.0  # decay was allocated here
             start += a.size
-    return _adam(p, g, slots, eta, t, decay=decay, **hyper)
+    _adam_into(p, g, slots, eta, t, out, new, decay=decay, **hyper)
 
 
 def adam_step(
@@ -235,7 +245,7 @@ def adam_step(
         >>> p["W1"], p["b1"]  # each entry moves by lr against the gradient's sign
         (array([[0.9]]), array([0.1]))
     """
-    kernel = partial(_adam, **_adam_hyper(b1, b2, eps))
+    kernel = fixed(partial(_adam_into, **_adam_hyper(b1, b2, eps)))
     return step(kernel, "mv", "adam", params, grads, state, lr)
 
 
@@ -252,8 +262,9 @@ def adam(
 ) -> Optimizer:
     """``adam_step`` with its hyperparameters bound, as an Optimizer."""
     lr = check_lr(lr)
-    kernel = partial(_adam, **_adam_hyper(b1, b2, eps))
-    return Optimizer(adam_init, partial(step, kernel, "mv", "adam", lr=lr), lr)
+    kernel = fixed(partial(_adam_into, **_adam_hyper(b1, b2, eps)))
+    update = partial(step, kernel, "mv", "adam", lr=lr)
+    return Optimizer(adam_init, update, lr, kernel, "mv")
 
 
 def adamw_step(
@@ -309,7 +320,8 @@ def adamw_step(
         (array([[0.95]]), array([1.]))
     """
     hyper = _adamw_hyper(b1, b2, eps, weight_decay, decay_biases)
-    return step(_adamw_kernel(params, hyper), "mv", "adamw", params, grads, state, lr)
+    kernel = partial(_adamw_for, **hyper)
+    return step(kernel, "mv", "adamw", params, grads, state, lr)
 
 
 def _adamw_hyper(
@@ -333,9 +345,6 @@ def adamw(
     """``adamw_step`` with its hyperparameters bound, as an Optimizer."""
     lr = check_lr(lr)
     hyper = _adamw_hyper(b1, b2, eps, weight_decay, decay_biases)
-    return Optimizer(adam_init, partial(adamw_step, lr=lr, **hyper), lr)
-
-
-def _adamw_kernel(params: Params, hyper: dict[str, Any]) -> partial[Any]:
-    """``_adamw`` bound to the layout of ``params`` (which entries are biases)."""
-    return partial(_adamw, net=check_params(params), **hyper)
+    kernel = partial(_adamw_for, **hyper)
+    update = partial(step, kernel, "mv", "adamw", lr=lr)
+    return Optimizer(adam_init, update, lr, kernel, "mv")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -88,6 +88,29 @@ def batch_indices(
         yield perm[start : start + batch_size]
 
 
+#: Element types kept from an argument to a result, for the type checker.
+_X = TypeVar("_X", bound=np.generic)
+_Y = TypeVar("_Y", bound=np.generic)
+
+
+@overload
+def batches(
+    x: npt.NDArray[_X],
+    y: npt.NDArray[_Y],
+    *,
+    batch_size: int,
+    seed: Seed,
+    drop_last: bool = ...,
+) -> Iterator[tuple[npt.NDArray[_X], npt.NDArray[_Y]]]: ...
+@overload
+def batches(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    batch_size: int,
+    seed: Seed,
+    drop_last: bool = ...,
+) -> Iterator[tuple[npt.NDArray[Any], npt.NDArray[Any]]]: ...
 def batches(
     x: npt.ArrayLike,
     y: npt.ArrayLike,

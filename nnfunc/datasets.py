@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,9 @@ from nnfunc._types import Seed
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+#: Element types kept from an argument to a result, for the type checker.
+_X = TypeVar("_X", bound=np.generic)
+_Y = TypeVar("_Y", bound=np.generic)
 
 
 def _balanced_labels(n: int, rng: np.random.Generator) -> I64:
@@ -163,6 +166,24 @@ def _counts(n: int, fractions: tuple[float, ...]) -> npt.NDArray[np.intp]:
     return counts
 
 
+@overload
+def split(
+    x: npt.NDArray[_X],
+    y: npt.NDArray[_Y],
+    fractions: Sequence[float] | npt.NDArray[np.floating[Any]] = ...,
+    *,
+    seed: Seed = ...,
+    stratify: bool = ...,
+) -> tuple[tuple[npt.NDArray[_X], npt.NDArray[_Y]], ...]: ...
+@overload
+def split(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    fractions: Sequence[float] | npt.NDArray[np.floating[Any]] = ...,
+    *,
+    seed: Seed = ...,
+    stratify: bool = ...,
+) -> tuple[tuple[npt.NDArray[Any], npt.NDArray[Any]], ...]: ...
 def split(
     x: npt.ArrayLike,
     y: npt.ArrayLike,
@@ -312,6 +333,16 @@ def standardize(
     return out
 
 
+@overload
+def one_hot(labels: npt.ArrayLike, k: int | None = None) -> F64: ...
+@overload
+def one_hot(
+    labels: npt.ArrayLike, k: int | None = None, *, dtype: type[_X] | np.dtype[_X]
+) -> npt.NDArray[_X]: ...
+@overload
+def one_hot(
+    labels: npt.ArrayLike, k: int | None = None, *, dtype: npt.DTypeLike
+) -> npt.NDArray[Any]: ...
 def one_hot(
     labels: npt.ArrayLike, k: int | None = None, *, dtype: npt.DTypeLike = np.float64
 ) -> npt.NDArray[Any]:

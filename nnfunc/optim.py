@@ -57,7 +57,7 @@ from nnfunc._checks import (
     check_params,
     check_same_structure,
 )
-from nnfunc._optstate import check_lr, init_slots, run, step
+from nnfunc._optstate import KernelFor, check_lr, fixed, init_slots, run, step
 from nnfunc._types import Array, Frozen, Grads, LearningRate, OptState, Params, State
 
 
@@ -68,11 +68,20 @@ class Optimizer(NamedTuple):
     state)`` validate their inputs like every public function and return new
     values. ``lr`` is the learning rate (a float or a schedule) the step
     uses, kept here so that ``train`` can report it.
+
+    ``kernel`` and ``slots`` are the optimizer's arithmetic as one
+    ``*_into`` kernel factory and the names of its state slots (see
+    ``nnfunc._optstate``); the library's constructors set them, and then
+    ``train`` runs the kernel in a workspace of its own buffers instead of
+    calling ``step`` (the two give the same bits; a test proves it). A
+    custom optimizer leaves them out, and ``train`` calls its ``step``.
     """
 
     init: Callable[[Params], OptState]
     step: Callable[[Params, Grads, OptState], tuple[Params, OptState]]
     lr: LearningRate
+    kernel: KernelFor | None = None
+    slots: str = ""
 
 
 def sgd_step(params: Params, grads: Grads, *, lr: float) -> Frozen[Array]:
@@ -98,20 +107,21 @@ def sgd_step(params: Params, grads: Grads, *, lr: float) -> Frozen[Array]:
     """
     net = check_params(params)
     g = check_same_structure(net, grads, "grads")
-    return run(_sgd_kernel, params, net, g, {}, check_float(lr, "lr"), 1)[0]
+    return run(_sgd_into, params, net, g, {}, check_float(lr, "lr"), 1)[0]
 
 
-def _sgd(p: Array, g: Array, lr: float) -> Array:
-    """``p - lr * g`` with one allocation."""
-    out: Array = np.multiply(g, lr, dtype=p.dtype)  # out = lr * g, a new array
-    np.subtract(p, out, out=out)  # out = p - lr * g, over it
-    return out
-
-
-def _sgd_kernel(
-    p: Array, g: Array, slots: dict[str, Array], eta: float, t: int
-) -> tuple[Array, dict[str, Array]]:
-    return _sgd(p, g, eta), {}
+def _sgd_into(
+    p: Array,
+    g: Array,
+    slots: dict[str, Array],
+    lr: float,
+    t: int,
+    out: Array,
+    new: dict[str, Array],
+) -> None:
+    """``out = p - lr * g``, written into ``out``."""
+    np.multiply(g, lr, out=out, dtype=out.dtype)  # out = lr * g
+    np.subtract(p, out, out=out)  # out = p - lr * g
 
 
 def sgd_init(params: Params) -> State:
@@ -137,7 +147,8 @@ def sgd(lr: LearningRate) -> Optimizer:
         (array([[0.5]]), 1, 0.5)
     """
     lr = check_lr(lr)
-    return Optimizer(sgd_init, partial(step, _sgd_kernel, "", "sgd", lr=lr), lr)
+    kernel = fixed(_sgd_into)
+    return Optimizer(sgd_init, partial(step, kernel, "", "sgd", lr=lr), lr, kernel)
 
 
 # --------------------------------------------------------------- momentum
@@ -148,25 +159,28 @@ def momentum_init(params: Params) -> State:
     return init_slots(params, "m")
 
 
-def _momentum(
+def _momentum_into(
     p: Array,
     g: Array,
     slots: dict[str, Array],
     eta: float,
     t: int,
+    out: Array,
+    new: dict[str, Array],
     *,
     beta: float,
     nesterov: bool,
-) -> tuple[Array, dict[str, Array]]:
-    m = np.multiply(slots["m"], beta)  # m = beta m + g, in the new array
+) -> None:
+    m, d = new["m"], out  # the step d is formed in out, then p - d over it
+    np.multiply(slots["m"], beta, out=m)  # m = beta m + g
     m += g
-    if nesterov:  # d = eta (g + beta m), in a new array
-        d = np.multiply(m, beta)
+    if nesterov:  # d = eta (g + beta m)
+        np.multiply(m, beta, out=d)
         d += g
         d *= eta
     else:  # d = eta m
-        d = np.multiply(m, eta)
-    return np.subtract(p, d, out=d), {"m": m}  # p - d, over d
+        np.multiply(m, eta, out=d)
+    np.subtract(p, d, out=out)  # out = p - d
 
 
 def momentum_step(
@@ -217,7 +231,7 @@ def momentum_step(
         >>> p["b1"], s["m.b1"], s["count"]
         (array([-0.25]), array([1.5]), array(2))
     """
-    kernel = partial(_momentum, **_momentum_hyper(beta, nesterov))
+    kernel = fixed(partial(_momentum_into, **_momentum_hyper(beta, nesterov)))
     return step(kernel, "m", "momentum", params, grads, state, lr)
 
 
@@ -237,5 +251,6 @@ def momentum(lr: LearningRate, beta: float = 0.9, nesterov: bool = False) -> Opt
         (True, 0.1)
     """
     lr = check_lr(lr)
-    kernel = partial(_momentum, **_momentum_hyper(beta, nesterov))
-    return Optimizer(momentum_init, partial(step, kernel, "m", "momentum", lr=lr), lr)
+    kernel = fixed(partial(_momentum_into, **_momentum_hyper(beta, nesterov)))
+    update = partial(step, kernel, "m", "momentum", lr=lr)
+    return Optimizer(momentum_init, update, lr, kernel, "m")

@@ -54,9 +54,13 @@ import numpy as np
 import numpy.typing as npt
 
 from nnfunc import _epoch as T
+from nnfunc import _workspace as W
+from nnfunc._checks import check_params
 from nnfunc._optstate import with_epoch
-from nnfunc._plan import Pair, prepare
+from nnfunc._plan import Pair, Plan, prepare
+from nnfunc._progress import Reporter, stop_line
 from nnfunc._types import Array, Frozen, Hidden, OptState, OutputName, Params, Seed
+from nnfunc.batching import n_batches
 from nnfunc.optim import Optimizer
 
 
@@ -200,8 +204,11 @@ def train(
         opt_state: a state returned by ``train`` to resume from, or one from
             ``optimizer.init``; by default ``optimizer.init(params)``.
         callback: ``callback(record, params)`` after each epoch.
-        verbose: print a line per epoch to stderr; None prints only if
-            stderr is a terminal.
+        verbose: show progress on stderr: on a terminal one line, rewritten
+            in place (epoch, step, losses, validation accuracy, time spent
+            and left); otherwise (a log file) a plain line for the first
+            epoch, at most one every 10 s, and the last; then a line when
+            early stopping fires. None: only if stderr is a terminal.
         drop_last: skip each epoch's final partial batch.
 
     Returns:
@@ -229,15 +236,25 @@ def train(
         restore_best=restore_best, opt_state=opt_state, callback=callback,
         verbose=verbose, drop_last=drop_last,
     )  # fmt: skip
+    # The library's optimizers run in a workspace allocated once for the
+    # whole call; a custom one (no kernel) through its own step.
+    kernel = plan.optimizer.kernel
+    ws = None if kernel is None else W.workspace(plan, check_params(pair[0]))
     records: list[EpochRecord] = []  # appended to: O(1) per epoch, not a copy
     good = best = _Good(pair, plan.first, 0)  # the last finished epoch
     best_loss, wait = math.inf, 0
+    stopped: int | None = None  # the epoch early stopping ended the run after
+    report: Reporter | None = None
+    if plan.loud:  # sys.stderr as it is now (pytest may have replaced it)
+        steps = n_batches(plan.x.shape[0], plan.batch_size, plan.drop_last)
+        report = Reporter.to(sys.stderr, first=plan.first, last=plan.last, steps=steps)
     try:
         for epoch in range(plan.first, plan.last):
             t0 = time.perf_counter()
             try:
                 with np.errstate(all="ignore"):  # faults are reported in words
-                    pair, train_loss = T.run_epoch(plan, pair, epoch)
+                    on_step = None if report is None else report.step
+                    pair, train_loss = _epoch(plan, ws, pair, epoch, on_step)
                     val_loss, val_acc = T.evaluate(plan, pair[0])
             except T.Halt as h:
                 raise _stopped(h, epoch, records, good) from h.__cause__
@@ -256,8 +273,8 @@ def train(
             )
             records.append(record)
             good = _Good(pair, epoch + 1, len(records))
-            if plan.loud:
-                print(_line(record, plan.last), file=sys.stderr, flush=True)
+            if report is not None:
+                report.epoch(record)
             if plan.callback is not None:
                 try:
                     plan.callback(record, pair[0])
@@ -271,9 +288,14 @@ def train(
             elif plan.patience is not None:
                 wait += 1
                 if wait >= plan.patience:
+                    stopped = epoch + 1
                     break
+        restored = plan.restore and best.n_records > 0
+        if report is not None:
+            kept = records[best.n_records - 1] if best.n_records else None
+            report.finish(stop_line(stopped, plan.patience, kept, restored))
         # built in here: an interrupt while building it still keeps the state
-        if plan.restore and best.n_records:
+        if restored:
             return TrainResult(best.pair[0], best.state(), tuple(records))
         return good.result(records)
     except _Stopped:
@@ -287,6 +309,22 @@ def train(
             ".history are the last good ones",
             good.result(records),
         ) from e
+    finally:
+        if report is not None:  # a traceback starts on a line of its own
+            report.abandon()
+
+
+def _epoch(
+    plan: Plan,
+    ws: W.Workspace | None,
+    pair: Pair,
+    epoch: int,
+    on_step: T.OnStep | None,
+) -> tuple[Pair, float]:
+    """One epoch: in the workspace, or through the optimizer's own step."""
+    if ws is None:
+        return T.run_epoch(plan, pair, epoch, on_step)
+    return W.run_epoch(plan, ws, pair, epoch, on_step)
 
 
 class _Good(NamedTuple):
@@ -328,7 +366,10 @@ def _stopped(
 
 
 def _line(r: EpochRecord, last: int) -> str:
-    """One progress line: epoch, loss, validation, seconds."""
+    """The old one-line-per-epoch text (``nnfunc.distributed`` still prints it).
+
+    ``train`` itself reports through ``nnfunc._progress.Reporter``.
+    """
     val = "" if r.val_loss is None else f"  val_loss {r.val_loss:.4f}"
     acc = "" if r.val_accuracy is None else f"  val_acc {r.val_accuracy:.2%}"
     return (

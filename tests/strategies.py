@@ -1,4 +1,14 @@
-"""Hypothesis strategies for networks, batches and targets."""
+"""Hypothesis strategies for networks, batches and targets.
+
+``cases()`` draws a ``Case`` from the public strategies of
+``nnfunc.testing`` (a network recording its activations, a batch whose
+ReLU pre-activations keep away from the kink, and targets of the documented
+kind); ``make_case`` builds one from a seed, for tests of a fixed example.
+
+The names the library accepts (``HIDDEN``, ``OUTPUT``, ``INITS``) and its two
+float dtypes (``FLOAT_DTYPES``) are defined here once for the whole suite,
+the fuzz suite's hostile strategies (``tests/fuzz/strategies.py``) included.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +18,13 @@ import numpy as np
 from hypothesis import strategies as st
 
 import nnfunc as nf
+from nnfunc import testing as nft
 
-HIDDEN: tuple[nf.ActivationName, ...] = get_args(nf.ActivationName)
-OUTPUT: tuple[nf.OutputName, ...] = get_args(nf.OutputName)
-KINKED = frozenset({"relu", "leaky_relu"})
+HIDDEN: tuple[nf.ActivationName, ...] = nf.ACTIVATION_NAMES
+OUTPUT: tuple[nf.OutputName, ...] = nft.OUTPUT_NAMES
+KINKED = nft.KINKED
+INITS: tuple[nf.InitName, ...] = get_args(nf.InitName)
+FLOAT_DTYPES: tuple[np.dtype[Any], ...] = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class NetKw(TypedDict):
@@ -62,17 +75,14 @@ def make_case(
     output: nf.OutputName,
     dtype: Any = np.float64,
 ) -> Case:
-    """A network with random (non-zero) biases, a batch and targets."""
-    rng = np.random.default_rng(seed)
-    base = nf.init_params(sizes, seed=seed, init="xavier_normal")
-    params = nf.freeze(
-        {
-            k: (v + 0.5 * rng.standard_normal(v.shape)).astype(dtype)
-            if k.startswith("b")
-            else v.astype(dtype)
-            for k, v in base.items()
-        }
-    )  # no record: the tests pass hidden and output explicitly
+    """A network with random (non-zero) biases, a batch and targets.
+
+    The network is the one ``nnfunc.testing.params`` draws for this seed,
+    without its record: the tests pass hidden and output explicitly.
+    """
+    arch = nft.Architecture(tuple(sizes), hidden, output)
+    params = nf.freeze(dict(nft.network(arch, dtype, seed)))
+    rng = np.random.default_rng([seed, 1])  # a stream of its own for the data
     x = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = random_targets(rng, output, batch, sizes[-1])
     return Case(params, x, y, hidden, output)
@@ -89,24 +99,23 @@ def cases(
     output: tuple[nf.OutputName, ...] = OUTPUT,
     dtype: Any = np.float64,
 ) -> Case:
-    """A random network of 1..max_layers layers with a matching batch."""
-    out = draw(st.sampled_from(output))
-    n_layers = draw(st.integers(1, max_layers))
-    sizes = draw(
-        st.lists(
-            st.integers(1, max_width), min_size=n_layers + 1, max_size=n_layers + 1
-        )
+    """A random network of 1..max_layers layers with a matching batch.
+
+    The params record ``hidden`` (one name for every hidden layer) and
+    ``output``; ``Case.kw`` passes the same names again, explicitly.
+    """
+    name = draw(st.sampled_from(hidden))
+    arch = nft.architectures(
+        max_depth=max_layers,
+        max_width=max_width,
+        hidden=st.just(name),
+        output=st.sampled_from(output),
     )
-    if out == "softmax":
-        sizes[-1] = max(sizes[-1], 2)
-    return make_case(
-        sizes,
-        draw(st.integers(1, max_batch)),
-        draw(st.integers(0, 2**32 - 1)),
-        draw(st.sampled_from(hidden)),
-        out,
-        dtype,
-    )
+    params = draw(nft.params(arch, dtype=dtype))
+    x = draw(nft.inputs(params, batch=st.integers(1, max_batch)))
+    y = draw(nft.targets(params, batch=len(x)))
+    assert params.output is not None  # nft.params records it
+    return Case(params, x, y, name, params.output)
 
 
 def min_abs_hidden_z(case: Case) -> float:

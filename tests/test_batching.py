@@ -102,4 +102,4 @@ def test_bad_arguments_raise_at_the_call(
     x, y = _data(5)
     args: dict[str, object] = {"x": x, "y": y, "batch_size": 2, "seed": 0, **kwargs}
     with pytest.raises(error, match=match):
-        batches(**args)  # type: ignore[arg-type]  # raises before any next()
+        batches(**args)  # type: ignore[call-overload]  # raises before any next()

@@ -71,3 +71,35 @@ def test_results_are_complete(run: tuple[Path, dict[str, Any]]) -> None:
     assert data["configs"]["v"]["systems"]["floor"]["ratio"] == 1.0
     mem = data["memcheck"]["nnfunc-loop"]
     assert mem["over_baseline_mb"] >= 0
+
+
+def test_scaling_quick_runs_one_width_and_one_batch(tmp_path: Path) -> None:
+    """``scaling.py --quick`` on the NumPy systems: both files, both sweeps."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "scaling.py"),
+            "--quick",
+            "--widths",
+            "16",
+            "--batches",
+            "4",
+            "--systems",
+            "nnfunc-train,nnfunc-loop,numpy",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    md = (tmp_path / "scaling.md").read_text()
+    assert "## Against hidden width w" in md
+    assert "## Against batch size" in md
+    assert "| w16 | 784-16-16-10 | 128 |" in md
+    assert "| b4 | 784-256-128-10 | 4 |" in md
+    for name in ("floor (matmuls only)", "nnfunc, train", "plain NumPy"):
+        assert name in md
+    assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

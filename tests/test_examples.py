@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from examples import (
     activations,
@@ -35,17 +36,26 @@ def test_xor_two_hidden_units_learn_the_truth_table(
     assert "accuracy 100%" in table
 
 
-def test_xor_survey_counts_seeds() -> None:
+def test_xor_survey_counts_seeds(capsys: pytest.CaptureFixture[str]) -> None:
     assert xor.survey(seeds=3) == 3  # seeds 0, 1, 2 all work for 2-2-1
+    assert capsys.readouterr().out == ""
+    assert xor.survey(seeds=3, show=True) == 3
+    assert capsys.readouterr().out == "[2, 2, 1]: +++ 3 of 3 seeds learn XOR\n"
 
 
-def test_spirals_fast_mode(tmp_path: Path) -> None:
+def test_spirals_fast_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     acc = spirals.main(tmp_path, epochs=30, frames=4)
     assert acc >= 0.95
     assert is_png(tmp_path / "spirals_boundary.png")
     gif = (tmp_path / "spirals_training.gif").read_bytes()
     assert gif[:6] == GIF
     assert len(gif) < 1_500_000
+    with Image.open(tmp_path / "spirals_training.gif") as im:
+        assert min(im.size) >= 480
+        assert getattr(im, "n_frames", 1) == 4  # epochs 1, 6, 16, 30
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'spirals_boundary.png'}" in out
+    assert f"wrote {tmp_path / 'spirals_training.gif'}" in out
 
 
 def test_activations_figure(tmp_path: Path) -> None:
@@ -78,6 +88,8 @@ def test_digits_fast_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert "confusion matrix" in out
     assert "precision" in out
+    assert f"wrote {tmp_path / 'digits_curves.png'}" in out
+    assert f"wrote {tmp_path / 'digits_mistakes.png'}" in out
 
 
 def test_digits_split_is_stratified_and_standardized() -> None:
@@ -119,11 +131,14 @@ def fake_mnist(folder: Path, n_train: int, n_test: int) -> None:
         write_idx(folder / f"{stem}-labels-idx1-ubyte", y)
 
 
-def test_mnist_on_a_fake_idx_set(tmp_path: Path) -> None:
+def test_mnist_on_a_fake_idx_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake_mnist(tmp_path, n_train=500, n_test=100)
     acc = mnist.main(tmp_path, tmp_path / "out", epochs=3)
     assert acc >= 0.9
     assert is_png(tmp_path / "out" / "mnist_curves.png")
+    assert f"wrote {tmp_path / 'out' / 'mnist_curves.png'}" in capsys.readouterr().out
 
 
 def test_mnist_missing_files_exit_2(
@@ -138,15 +153,20 @@ def test_mnist_missing_files_exit_2(
     assert not list(tmp_path.iterdir())  # nothing written
 
 
-def test_make_figures_fast_writes_all_eight(tmp_path: Path) -> None:
-    paths = make_figures.main(tmp_path, fast=True)
+def test_make_figures_fast_writes_all_eight_the_same_twice(tmp_path: Path) -> None:
+    paths = make_figures.main(tmp_path / "a", fast=True)
     assert len(paths) == 8
     for p in paths:
         magic = GIF if p.suffix == ".gif" else PNG
         assert p.read_bytes()[: len(magic)] == magic
+    again = make_figures.main(tmp_path / "b", fast=True)
+    for p, q in zip(paths, again, strict=True):
+        assert p.read_bytes() == q.read_bytes(), p.name
 
 
 def test_committed_pictures_exist_and_are_small() -> None:
     for name in make_figures.NAMES:
         size = (make_figures.OUT / name).stat().st_size
         assert 0 < size < (1_500_000 if name.endswith(".gif") else 200_000), name
+    with Image.open(make_figures.OUT / "spirals_training.gif") as im:
+        assert min(im.size) >= 480  # readable at its own size

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnfunc as nf
-from nnfunc._types import Array, Grads, OptState, Params
+from nnfunc._types import Grads, OptState, Params
 from nnfunc.adaptive import (
     adam,
     adam_init,
@@ -27,7 +27,6 @@ from nnfunc.adaptive import (
     rmsprop_init,
     rmsprop_step,
 )
-from nnfunc.clip import clip_by_global_norm, global_norm
 from nnfunc.optim import (
     Optimizer,
     momentum,
@@ -785,82 +784,83 @@ def test_each_step_keeps_the_params_record(
         assert (new.hidden, new.output) == (None, None)
 
 
-# ----------------------------------------------------------------- clipping
+# ---------------------------------------------------------------- bad input
+
+P = nf.init_params([3, 4, 2], seed=0)
 
 
-@st.composite
-def grad_maps(draw: st.DrawFn) -> dict[str, Array]:
-    n = draw(st.integers(1, 4))
-    rng = np.random.default_rng(draw(seeds))
-    scale = 10.0 ** draw(st.integers(-3, 3))
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
-    out = {}
-    for i in range(n):
-        shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
-        out[f"g{i}"] = (scale * rng.normal(size=shape)).astype(dtype)
-    return out
+def _params(**changes: Any) -> dict[str, Any]:
+    d: dict[str, Any] = nf.to_dict(P)
+    d.update(changes)
+    return {k: v for k, v in d.items() if v is not None}
 
 
-def _norm64(g: Mapping[str, npt.NDArray[Any]]) -> float:
-    return math.sqrt(sum(float(np.sum(v.astype(np.float64) ** 2)) for v in g.values()))
+# The calls below are deliberately ill-typed; ``anf`` lets them through.
+anf: Any = nf
 
-
-@given(grad_maps())
-def test_global_norm_is_the_l2_norm_of_everything(g: dict[str, Array]) -> None:
-    rtol = 1e-5 if g["g0"].dtype == np.float32 else 1e-12
-    assert math.isclose(global_norm(g), _norm64(g), rel_tol=rtol)
-
-
-@given(grad_maps(), st.floats(1e-3, 1e3))
-@settings(deadline=None)
-def test_clipping_bounds_the_norm_and_keeps_the_direction(
-    g: dict[str, Array], max_norm: float
-) -> None:
-    before = _writable(g)
-    out = clip_by_global_norm(g, max_norm)
-    assert _same_bits(before, g)  # input unchanged
-    assert all(not v.flags.writeable for v in out.values())
-    assert all(out[k].dtype == g[k].dtype and out[k].shape == g[k].shape for k in g)
-    norm = _norm64(g)
-    rtol = 1e-5 if g["g0"].dtype == np.float32 else 1e-12
-    if norm <= max_norm:
-        assert _same_bits(g, out)
-        assert all(out[k] is not g[k] for k in g)
-    else:
-        assert _norm64(out) <= max_norm * (1 + rtol)
-        assert math.isclose(_norm64(out), max_norm, rel_tol=rtol)
-        factor = max_norm / norm  # one factor for all arrays: same direction
-        for k in g:
-            np.testing.assert_allclose(
-                out[k], factor * g[k].astype(np.float64), rtol=rtol
-            )
-
-
-def test_global_norm_does_not_overflow() -> None:
-    # Any mapping of float arrays has a global norm; keys W1, b1, ... would
-    # make the clipped result a network's grads (one dtype, shapes that chain).
-    g = {"big": np.full((3, 3), 1e200), "small": np.full(4, 1e30, dtype=np.float32)}
-    assert math.isclose(global_norm(g), 3e200, rel_tol=1e-12)
-    assert math.isclose(global_norm({"small": g["small"]}), 2e30, rel_tol=1e-6)
-    out = clip_by_global_norm(g, 1.0)
-    assert math.isclose(_norm64(out), 1.0, rel_tol=1e-6)
-    net = {"W1": np.full((3, 4), 1e300), "b1": np.full(4, 1e300)}  # a network's
-    assert math.isclose(_norm64(clip_by_global_norm(net, 1.0)), 1.0, rel_tol=1e-12)
+CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
+    (
+        "lr negative",
+        lambda: anf.sgd_step(P, P, lr=-0.1),
+        ValueError,
+        r"lr must be finite and in \[0.0, inf\], got -0.1",
+    ),
+    (
+        "lr nan",
+        lambda: anf.sgd_step(P, P, lr=float("nan")),
+        ValueError,
+        "lr must be finite",
+    ),
+    (
+        "lr inf",
+        lambda: anf.sgd_step(P, P, lr=float("inf")),
+        ValueError,
+        "lr must be finite",
+    ),
+    (
+        "lr str",
+        lambda: anf.sgd_step(P, P, lr="0.1"),
+        TypeError,
+        "lr must be a real number, got str",
+    ),
+    (
+        "grads keys",
+        lambda: anf.sgd_step(P, {"W1": P["W1"]}, lr=0.1),
+        ValueError,
+        r"grads must have keys \['W1', 'b1', 'W2', 'b2'\] exactly",
+    ),
+    (
+        "grads shape",
+        lambda: anf.sgd_step(P, _params(W1=np.ones((4, 3))), lr=0.1),
+        ValueError,
+        r"grads\['W1'\] has shape \(4, 3\) but params\['W1'\] has \(3, 4\)",
+    ),
+    (
+        "grads nan",
+        lambda: anf.sgd_step(P, _params(b2=np.full(2, np.nan)), lr=0.1),
+        ValueError,
+        r"grads\['b2'\] has NaN",
+    ),
+    (
+        "grads matrix",
+        lambda: anf.sgd_step(P, _params(b1=np.zeros(4).view(np.matrix)), lr=0.1),
+        TypeError,
+        r"grads\['b1'\] is an np.matrix",
+    ),
+    (
+        "grads type",
+        lambda: anf.sgd_step(P, 1.0, lr=0.1),
+        TypeError,
+        "grads must be a mapping",
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    ("grads", "max_norm", "error", "match"),
-    [
-        ({"W1": np.ones(2)}, 0.0, ValueError, "max_norm"),
-        ({"W1": np.ones(2)}, -1.0, ValueError, "max_norm"),
-        ({"W1": np.ones(2)}, math.nan, ValueError, "max_norm"),
-        ({"W1": np.ones(2)}, "1", TypeError, "max_norm"),
-        ([np.ones(2)], 1.0, TypeError, "mapping"),
-        ({"W1": np.ones(2, dtype=int)}, 1.0, TypeError, "float array"),
-        ({"W1": [1.0, 2.0]}, 1.0, TypeError, "float array"),
-        ({"W1": np.array([1.0, np.nan])}, 1.0, ValueError, "NaN"),
-    ],
+    ("what", "call", "exc", "match"), CASES, ids=[c[0] for c in CASES]
 )
-def test_clipping_errors(grads: Any, max_norm: Any, error: type, match: str) -> None:
-    with pytest.raises(error, match=match):
-        clip_by_global_norm(grads, max_norm)
+def test_bad_input_gets_a_clear_error(
+    what: str, call: Callable[[], object], exc: type[Exception], match: str
+) -> None:
+    with pytest.raises(exc, match=match):
+        call()

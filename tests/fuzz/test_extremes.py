@@ -9,16 +9,15 @@ a warning (pytest turns warnings into errors).
 from __future__ import annotations
 
 import itertools
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import pytest
 
 import nnfunc as nf
+from tests.strategies import HIDDEN, OUTPUT
 
 DTYPES: tuple[type[np.floating[Any]], ...] = (np.float32, np.float64)
-OUTPUTS: tuple[nf.OutputName, ...] = get_args(nf.OutputName)
-HIDDEN: tuple[nf.ActivationName, ...] = get_args(nf.ActivationName)
 LOGITS = (80.0, 700.0, 1e4, 3e38, 1e300)
 
 
@@ -50,7 +49,7 @@ def finite_or_overflow(f: Any) -> Any:
     ("dtype", "output", "z"),
     [  # only logits that are finite in the dtype
         (dtype, output, z)
-        for dtype, output, z in itertools.product(DTYPES, OUTPUTS, LOGITS)
+        for dtype, output, z in itertools.product(DTYPES, OUTPUT, LOGITS)
         if z <= float(np.finfo(dtype).max)
     ],
 )
@@ -82,7 +81,7 @@ def test_logits_near_overflow(
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize("output", OUTPUT)
 def test_a_matmul_that_overflows_is_a_clear_error(
     dtype: type[np.floating[Any]], output: nf.OutputName
 ) -> None:
@@ -136,7 +135,7 @@ def off_the_kinks(p: nf.Params) -> nf.Params:
 
 
 @pytest.mark.parametrize("hidden", HIDDEN)
-@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize("output", OUTPUT)
 def test_single_unit_layers_agree_with_finite_differences(
     hidden: nf.ActivationName, output: nf.OutputName
 ) -> None:

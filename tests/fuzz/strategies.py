@@ -10,6 +10,10 @@ they are drawn for (``hidden``/``output``) or record nothing (a plain
 mapping, or ``nf.freeze`` of one); ``arch_kwargs`` then passes the
 architecture the way a caller would: left out when the params record it,
 given when they do not, and (unless strict) sometimes contradicting.
+``opt_state_for`` draws an optimizer's state: fresh, stepped, or a lie.
+
+The library's names (``HIDDEN``, ``OUTPUT``, ``INITS``) and float dtypes
+come from ``tests/strategies.py``, the suite's one list of them.
 
 ``subclassed`` turns an array into a masked array (with and without masked
 elements) or an ``np.matrix``: the ndarray subclasses every public function
@@ -26,7 +30,7 @@ import shutil
 import tempfile
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,13 +38,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, from_dtype
 
 import nnfunc as nf
+from tests.strategies import FLOAT_DTYPES, HIDDEN, INITS, OUTPUT
 
 NDArray = npt.NDArray[Any]
-
-HIDDEN: tuple[str, ...] = get_args(nf.ActivationName)
-OUTPUTS: tuple[str, ...] = get_args(nf.OutputName)
-INITS: tuple[str, ...] = get_args(nf.InitName)
-FLOATS: tuple[np.dtype[Any], ...] = (np.dtype(np.float32), np.dtype(np.float64))
 
 #: Every kind of dtype NumPy has: bool, ints, floats, complex, object,
 #: strings, bytes, datetimes and timedeltas.
@@ -280,7 +280,7 @@ def valid_params(
     scaled so large that products overflow.
     """
     widths = draw(sizes()) if widths is None else widths
-    dt = draw(st.sampled_from(FLOATS)) if dtype is None else dtype
+    dt = draw(st.sampled_from(FLOAT_DTYPES)) if dtype is None else dtype
     arch: dict[str, Any] = {
         "hidden": "relu" if hidden is None else hidden,
         "output": "sigmoid" if output is None else output,
@@ -451,7 +451,7 @@ def arch_kwargs(
             kw[name] = value
         elif how == "wild":
             other = (
-                hidden_arg(n_hidden) if name == "hidden" else st.sampled_from(OUTPUTS)
+                hidden_arg(n_hidden) if name == "hidden" else st.sampled_from(OUTPUT)
             )
             kw[name] = draw(other)
     return kw
@@ -495,3 +495,36 @@ def seeds() -> st.SearchStrategy[Any]:
         st.builds(np.random.SeedSequence, st.integers(0, 2**64)),
         st.sampled_from([np.int64(3), np.uint64(2**63)]),
     )
+
+
+# ------------------------------------------------------- optimizer states
+
+#: The slots of each optimizer's state, one letter each (``m.W1``, ``v.W1``).
+SLOTS = {"sgd": "", "momentum": "m", "rmsprop": "v", "adam": "mv", "adamw": "mv"}
+
+
+@st.composite
+def opt_state_for(draw: st.DrawFn, name: str, p: Mapping[str, Any]) -> Any:
+    """A state for optimizer ``name``: fresh, stepped, or one of many lies."""
+    init = getattr(nf, f"{name}_init") if name != "sgd" else nf.sgd_init
+    state = dict(init(p))
+    if draw(st.booleans()):
+        state["count"] = np.array(draw(st.integers(0, 2**40)), dtype=np.int64)
+        for k in state:
+            if k != "count":
+                v = draw(arrays(np.float64, state[k].shape, elements=st.floats(0, 2)))
+                state[k] = v.astype(state[k].dtype)
+    if draw(st.booleans()):  # a state from train: every step keeps its epoch
+        state["epoch"] = np.array(draw(st.integers(0, 2**40)), dtype=np.int64)
+    lie = draw(choice(["none"], ["none"] * 5 + ["count", "drop", "other", "neg"]))
+    if lie == "count":
+        state["count"] = draw(st.sampled_from([0, np.int32(0), np.array([0]), 1.5]))
+    elif lie == "drop" and len(state) > 1:
+        del state[sorted(state)[0]]
+    elif lie == "other":
+        return dict(nf.adam_init(p)) if name != "adam" else dict(nf.sgd_init(p))
+    elif lie == "neg":
+        state["count"] = np.array(-1, dtype=np.int64)
+    if draw(st.booleans()):
+        return nf.freeze(state)
+    return {k: draw(laid_out(v)) if k != "count" else v for k, v in state.items()}

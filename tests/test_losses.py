@@ -1,7 +1,9 @@
-"""Extreme logits and batch sizes: finite, warning-free results in both dtypes.
+"""The losses from logits: finite, warning-free and exact at extreme logits.
 
-pytest turns every warning into an error, so an overflow inside any
-function fails these tests too.
+Logits of +-1e4, at the output and in the hidden layers, in both dtypes: a
+confident right answer costs about 0, a confident wrong one exactly the
+limit, and nothing overflows. pytest turns every warning into an error, so
+an overflow inside any function fails these tests too.
 """
 
 from __future__ import annotations
@@ -96,16 +98,3 @@ def test_output_logits_of_pm_1e4_give_the_exact_limits(
     assert all(
         np.isfinite(v).all() for v in nf.grads(params, x, wrong, output=output).values()
     )
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("batch", [1, 100_000])
-def test_tiny_and_huge_batches(dtype: type[np.floating], batch: int) -> None:
-    rng = np.random.default_rng(0)
-    params = nf.init_params([4, 8, 3], output="softmax", seed=0, dtype=dtype)
-    x = rng.standard_normal((batch, 4))
-    y = rng.integers(0, 3, batch)
-    value, g = nf.loss_and_grads(params, x, y)  # softmax, as recorded
-    assert np.isfinite(value)
-    assert all(np.isfinite(v).all() and v.dtype == dtype for v in g.values())
-    assert nf.predict(params, x).shape == (batch,)

@@ -37,8 +37,7 @@ from nnfunc.training import (
     TrainingFailed,
     TrainingInterrupted,
 )
-
-FUZZ_EXAMPLES: int = settings().max_examples
+from tests.fuzz.harness import FUZZ_EXAMPLES
 
 Pair = tuple[nf.Params, nf.OptState]
 

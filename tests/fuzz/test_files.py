@@ -33,9 +33,8 @@ from hypothesis.extra.numpy import array_shapes, arrays
 
 import nnfunc as nf
 from nnfunc.io import CheckpointError
-from tests import fuzz_strategies as fs
-
-FUZZ_EXAMPLES: int = settings().max_examples
+from tests.fuzz import strategies as fs
+from tests.fuzz.harness import FUZZ_EXAMPLES
 
 #: What unpickling a ``Payload`` records: arbitrary code that ran.
 RAN: list[str] = []

@@ -1,0 +1,9 @@
+from typing import Any
+
+import numpy.typing as npt
+
+def type_of_target(
+    y: npt.ArrayLike, input_name: str = "", raise_unknown: bool = False
+) -> str: ...
+def check_classification_targets(y: npt.ArrayLike) -> None: ...
+def unique_labels(*ys: npt.ArrayLike) -> npt.NDArray[Any]: ...
