@@ -40,7 +40,7 @@ from nnfunc._types import Array, Net
 from nnfunc.backprop import loss_value
 from nnfunc.batching import batch_indices, derive_seed, n_batches
 from nnfunc.clip import clip_factor
-from nnfunc.forward import Cache, Setup
+from nnfunc.forward import Cache, Setup, activate
 from nnfunc.losses import OUTPUTS
 from nnfunc.params import wrap_flat
 
@@ -120,14 +120,7 @@ def forward_into(s: Setup, x: Array, z_buffers: tuple[Array, ...]) -> Cache:
         Zs.append(z)
         if l == L:
             break
-        h = s.acts[l - 1].f(z)
-        mask = None
-        if s.rng is not None:
-            keep = s.rng.random(z.shape) >= s.rate
-            mask = keep.astype(z.dtype) * z.dtype.type(1.0 / (1.0 - s.rate))
-            a = h * mask
-        else:
-            a = h
+        a, h, mask = activate(s, l, z)
         As.append(a)
         Hs.append(h)
         Ms.append(mask)

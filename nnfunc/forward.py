@@ -125,18 +125,25 @@ def forward_cache(s: Setup, x: Array) -> Cache:
         Zs.append(z)
         if l == L:
             break
-        h = s.acts[l - 1].f(z)
-        mask = None
-        if s.rng is not None:
-            keep = s.rng.random(z.shape) >= s.rate
-            mask = keep.astype(z.dtype) * z.dtype.type(1.0 / (1.0 - s.rate))
-            a = h * mask
-        else:
-            a = h
+        a, h, mask = activate(s, l, z)
         As.append(a)
         Hs.append(h)
         Ms.append(mask)
     return Cache(tuple(As), tuple(Hs), tuple(Zs), tuple(Ms))
+
+
+def activate(s: Setup, l: int, z: Array) -> tuple[Array, Array, Array | None]:
+    """Hidden layer ``l``'s output ``a = f(z) * m``: ``(a, f(z), m)``.
+
+    ``m`` is the scaled dropout mask when training with dropout, else None
+    (and ``a`` is ``f(z)`` itself).
+    """
+    h = s.acts[l - 1].f(z)
+    if s.rng is None:
+        return h, h, None
+    keep = s.rng.random(z.shape) >= s.rate
+    mask = keep.astype(z.dtype) * z.dtype.type(1.0 / (1.0 - s.rate))
+    return h * mask, h, mask
 
 
 def overflow_error(what: str, dtype: np.dtype[Any]) -> ValueError:
