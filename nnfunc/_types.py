@@ -181,22 +181,22 @@ class Frozen(Mapping[str, A_co]):
         ``net.flat`` for params and grads, and for an optimizer state
         ``slots``, one buffer per slot (``"m"``: ``m.W1, m.b1, ...``).
         """
-        if net is None or net.flat is None or net.flat.flags.writeable:
+        flat = None if net is None else net.flat
+        if flat is None or flat.flags.writeable:
             for a in arrays.values():
                 a.flags.writeable = False
-        if net is not None and net.flat is not None:
-            net.flat.flags.writeable = False
-        for buffer in (slots or {}).values():
-            buffer.flags.writeable = False
+        if flat is not None:
+            flat.flags.writeable = False
+        if slots:
+            for buffer in slots.values():
+                buffer.flags.writeable = False
         self = object.__new__(cls)
-        for name, value in (
-            ("_arrays", arrays),
-            ("_net", net),
-            ("_hidden", hidden),
-            ("_output", output),
-            ("_slots", slots),
-        ):
-            object.__setattr__(self, name, value)
+        setattr_ = object.__setattr__  # Frozen's own __setattr__ refuses
+        setattr_(self, "_arrays", arrays)
+        setattr_(self, "_net", net)
+        setattr_(self, "_hidden", hidden)
+        setattr_(self, "_output", output)
+        setattr_(self, "_slots", slots)
         return self
 
     @property

@@ -195,15 +195,16 @@ def wrap_flat(
     ``flat`` must be new (referenced by nothing else) and finite.
     """
     flat.flags.writeable = False  # so every view of it is read-only too
-    views: list[Array] = []
+    keys, arrays = like.keys(), {}
     start = 0
-    for W, b in zip(like.Ws, like.bs, strict=True):
-        for a in (W, b):
-            stop = start + a.size
-            views.append(flat[start:stop].reshape(a.shape))
-            start = stop
+    for l, (W, b) in enumerate(zip(like.Ws, like.bs, strict=True)):
+        stop = start + W.size
+        arrays[keys[2 * l]] = flat[start:stop].reshape(W.shape)
+        start = stop + b.size
+        arrays[keys[2 * l + 1]] = flat[stop:start]  # b is 1-D: its slice is it
+    views = list(arrays.values())
     net = Net(tuple(views[0::2]), tuple(views[1::2]), like.dtype, like.sizes, flat)
-    return Frozen._wrap(dict(zip(like.keys(), views, strict=True)), net, hidden, output)
+    return Frozen._wrap(arrays, net, hidden, output)
 
 
 def retag(
