@@ -44,6 +44,7 @@ before it; resuming from it starts that epoch's batches again.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -240,13 +241,30 @@ def train(
     # whole call; a custom one (no kernel) through its own step.
     kernel = plan.optimizer.kernel
     ws = None if kernel is None else W.workspace(plan, check_params(pair[0]))
+    steps = n_batches(plan.x.shape[0], plan.batch_size, plan.drop_last)
+    return run_epochs(plan, pair, functools.partial(_epoch, plan, ws), steps)
+
+
+#: ``run(pair, epoch, on_step) -> (pair, mean training loss)``: one epoch
+#: that raises ``nnfunc._epoch.Halt`` when a step fails (see ``run_epochs``).
+EpochRunner = Callable[[Pair, int, T.OnStep | None], tuple[Pair, float]]
+
+
+def run_epochs(plan: Plan, pair: Pair, run: EpochRunner, steps: int) -> TrainResult:
+    """The loop around the epochs of ``plan``, each one run by ``run``.
+
+    It keeps the history, the last good and the best state, early stopping,
+    the progress output and the callback, and turns every way out into the
+    errors of the module docstring. ``steps`` is the number of steps per
+    epoch, for the progress line. ``nnfunc.distributed`` runs its epochs
+    on a cluster through the same loop.
+    """
     records: list[EpochRecord] = []  # appended to: O(1) per epoch, not a copy
     good = best = _Good(pair, plan.first, 0)  # the last finished epoch
     best_loss, wait = math.inf, 0
     stopped: int | None = None  # the epoch early stopping ended the run after
     report: Reporter | None = None
     if plan.loud:  # sys.stderr as it is now (pytest may have replaced it)
-        steps = n_batches(plan.x.shape[0], plan.batch_size, plan.drop_last)
         report = Reporter.to(sys.stderr, first=plan.first, last=plan.last, steps=steps)
     try:
         for epoch in range(plan.first, plan.last):
@@ -254,7 +272,7 @@ def train(
             try:
                 with np.errstate(all="ignore"):  # faults are reported in words
                     on_step = None if report is None else report.step
-                    pair, train_loss = _epoch(plan, ws, pair, epoch, on_step)
+                    pair, train_loss = run(pair, epoch, on_step)
                     val_loss, val_acc = T.evaluate(plan, pair[0])
             except T.Halt as h:
                 raise _stopped(h, epoch, records, good) from h.__cause__

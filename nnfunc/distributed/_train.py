@@ -20,8 +20,8 @@ from their graph on another worker, and the step's task runs again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -37,7 +37,6 @@ from distributed import Client, Future, LocalCluster
 from nnfunc import _epoch as T
 from nnfunc._checks import NonFiniteError, sum_of_squares
 from nnfunc._plan import Pair, Plan, prepare
-from nnfunc._progress import Reporter, stop_line
 from nnfunc._types import Array, Frozen, Hidden, Net, OptState, OutputName, Params, Seed
 from nnfunc.batching import batch_indices, derive_seed, n_batches
 from nnfunc.distributed._arrays import pair as data_pair
@@ -58,17 +57,12 @@ from nnfunc.forward import Setup, setup
 from nnfunc.optim import Optimizer
 from nnfunc.params import wrap_flat
 from nnfunc.training import (
-    _ADVICE,
     Callback,
-    CallbackError,
-    EpochRecord,
-    TrainingError,
     TrainingFailed,
     TrainingInterrupted,
     TrainResult,
     _Good,
-    _Stopped,
-    _stopped,
+    run_epochs,
 )
 
 #: A worker's address (None: not known yet) and the chunks it holds.
@@ -375,80 +369,12 @@ def _run(
 
 def _fit(plan: Plan, data: _Data, pair: Pair) -> TrainResult:
     """The loop of ``nnfunc.train`` around epochs run on the workers."""
-    records: list[EpochRecord] = []
-    good = best = _Good(pair, plan.first, 0)  # the last finished epoch
-    best_loss, wait_ = math.inf, 0
-    stopped: int | None = None  # the epoch early stopping ended the run after
-    report: Reporter | None = None
-    if plan.loud:  # sys.stderr as it is now (pytest may have replaced it)
-        steps = n_batches(data.n, plan.batch_size)
-        report = Reporter.to(sys.stderr, first=plan.first, last=plan.last, steps=steps)
-    try:
-        for epoch in range(plan.first, plan.last):
-            t0 = time.perf_counter()
-            try:
-                with np.errstate(all="ignore"):  # faults are reported in words
-                    pair, train_loss = _run_epoch(plan, data, pair, epoch, report)
-                    val_loss, val_acc = T.evaluate(plan, pair[0])
-            except T.Halt as h:
-                raise _stopped(h, epoch, records, good) from h.__cause__
-            if val_loss is not None and not math.isfinite(val_loss):
-                raise TrainingError(
-                    f"the validation loss is NaN or infinite after epoch "
-                    f"{epoch + 1}. {_ADVICE} (from the end of the epoch before).",
-                    good.result(records),
-                    epoch + 1,
-                    None,
-                )
-            lr_now = T.last_lr(plan.optimizer.lr, pair[1])
-            seconds = time.perf_counter() - t0
-            record = EpochRecord(
-                epoch + 1, train_loss, val_loss, val_acc, lr_now, seconds
-            )
-            records.append(record)
-            good = _Good(pair, epoch + 1, len(records))
-            if report is not None:
-                report.epoch(record)
-            if plan.callback is not None:
-                try:
-                    plan.callback(record, pair[0])
-                except Exception as e:
-                    what = f"{type(e).__name__} after epoch {epoch + 1}"
-                    raise CallbackError(
-                        f"the callback raised {what}", good.result(records)
-                    ) from e
-            if val_loss is not None and val_loss < best_loss:
-                best, best_loss, wait_ = good, val_loss, 0
-            elif plan.patience is not None:
-                wait_ += 1
-                if wait_ >= plan.patience:
-                    stopped = epoch + 1
-                    break
-        restored = plan.restore and best.n_records > 0
-        if report is not None:
-            kept = records[best.n_records - 1] if best.n_records else None
-            report.finish(stop_line(stopped, plan.patience, kept, restored))
-        if restored:
-            return TrainResult(best.pair[0], best.state(), tuple(records))
-        return good.result(records)
-    except _Stopped:
-        raise
-    except KeyboardInterrupt as e:
-        raise TrainingInterrupted("training interrupted", good.result(records)) from e
-    except Exception as e:  # the progress output, the OS, ...
-        raise TrainingFailed(
-            f"training failed after {len(records)} epochs of this call "
-            f"({type(e).__name__}: {e}); the attached .params, .opt_state and "
-            ".history are the last good ones",
-            good.result(records),
-        ) from e
-    finally:
-        if report is not None:  # a traceback starts on a line of its own
-            report.abandon()
+    run = functools.partial(_run_epoch, plan, data)
+    return run_epochs(plan, pair, run, n_batches(data.n, plan.batch_size))
 
 
 def _run_epoch(
-    plan: Plan, data: _Data, pair: Pair, epoch: int, report: Reporter | None
+    plan: Plan, data: _Data, pair: Pair, epoch: int, on_step: T.OnStep | None
 ) -> tuple[Pair, float]:
     """``nnfunc._epoch.run_epoch`` with each batch's rows computed by the workers."""
     n, size = data.n, plan.batch_size
@@ -473,8 +399,8 @@ def _run_epoch(
             assert part.grads is not None  # share always computes them
             new = update(params, _step_grads(net, part.grads, l2), state)
             cur = T._checked_pair(new, params)
-            if report is not None:  # a terminal's line, when one is due
-                report.step(epoch, step + 1, total / seen)
+            if on_step is not None:  # a terminal's line, when one is due
+                on_step(epoch, step + 1, total / seen)
     except NonFiniteError as e:  # the step's result would not be finite
         raise T.Halt("update", cur, step, steps) from e
     except KeyboardInterrupt as e:
