@@ -231,8 +231,10 @@ def check_y(
         )
     if output == "identity":
         return _cast_finite(arr, dtype, name)
-    with np.errstate(over="ignore"):  # a value too large is out of range below
-        Y: Array = arr.astype(dtype, copy=False)
+    Y: Array = arr
+    if arr.dtype != dtype:
+        with np.errstate(over="ignore"):  # a value too large is out of range below
+            Y = arr.astype(dtype)
     lo, hi = float(Y.min()), float(Y.max())
     if not (lo >= 0.0 and hi <= 1.0):  # also false for NaN: min/max propagate it
         if not np.isfinite(arr).all():
@@ -274,7 +276,7 @@ def one_hot_labels(
             f"{name} class labels must lie in [0, {k - 1}] for {k} outputs, "
             f"got values in [{labels.min()}, {labels.max()}]"
         )
-    idx = labels.astype(np.intp)
+    idx = labels.astype(np.intp, copy=False)
     Y = np.zeros((labels.shape[0], k), dtype=dtype)
     Y[np.arange(labels.shape[0]), idx] = 1.0  # Y was just allocated here
     return Y
@@ -306,7 +308,7 @@ def merge_record(
     """
     rec_h = params.hidden if isinstance(params, Frozen) else None
     rec_o = params.output if isinstance(params, Frozen) else None
-    if (hidden is None or hidden == rec_h) and (output is None or output == rec_o):
+    if _is(hidden, rec_h) and _is(output, rec_o):
         return rec_h, rec_o  # the record itself, checked when it was made
     h: Hidden | None = rec_h
     if hidden is not None:
@@ -329,6 +331,19 @@ def merge_record(
     if o is not None:
         check_output(o, k)
     return h, o
+
+
+def _is(arg: object, record: object) -> bool:
+    """Whether an argument is None or the record itself (names compared).
+
+    Only strings and tuples of strings are compared: ``==`` on anything
+    else (an array, say) need not give a bool.
+    """
+    if arg is None:
+        return True
+    if isinstance(arg, tuple) and all(isinstance(n, str) for n in arg):
+        return arg == record
+    return isinstance(arg, str) and arg == record
 
 
 def check_hidden(hidden: object, n_hidden: int) -> tuple[ActivationName, ...]:
@@ -377,12 +392,15 @@ def check_float(
     hi_open: bool = False,
 ) -> float:
     """A finite real number in ``[lo, hi]`` (or ``[lo, hi)``), returned as float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) is float:  # the common case, without the ABC check below
+        v = value
+    elif isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{arg} must be a real number, got {type(value).__name__}")
-    try:
-        v = float(value)
-    except OverflowError:  # an int beyond the float range
-        v = math.inf
+    else:
+        try:
+            v = float(value)
+        except OverflowError:  # an int beyond the float range
+            v = math.inf
     bad = not math.isfinite(v) or v < lo or v > hi or (hi_open and v >= hi)
     if bad:
         interval = f"[{lo}, {hi}{')' if hi_open else ']'}"
@@ -490,9 +508,11 @@ def all_finite(a: np.ndarray[Any, Any]) -> bool:
 def _cast_finite(arr: Array, dtype: np.dtype[Any], name: str) -> Array:
     if not all_finite(arr):
         raise ValueError(f"{name} has NaN or infinite values")
+    if arr.dtype == dtype:
+        return arr
     with np.errstate(over="ignore"):  # overflow is reported below, in words
-        out: Array = arr.astype(dtype, copy=False)
-    if out is not arr and not all_finite(out):
+        out: Array = arr.astype(dtype)
+    if not all_finite(out):
         raise ValueError(
             f"{name} has values too large for {dtype} (largest magnitude "
             f"{float(np.abs(arr).max()):.3g}); scale the inputs"

@@ -47,6 +47,8 @@ def tree_map(
             which are missing and which unexpected), or ``fn``'s results do
             not make a valid value (see ``nnfunc.freeze``).
         TypeError: a value is not a mapping.
+        TypeError, ValueError: ``fn`` raised one; the message names the
+            key whose arrays it was given, and ``fn``'s error is chained.
 
     Examples:
         >>> import nnfunc as nf
@@ -83,12 +85,21 @@ def tree_map(
             raise ValueError(f"{name} has other keys than value: {', '.join(what)}")
     # Copies of fn's results (which may be views of the inputs), checked as
     # a value shaped like ``value``: an error names ``value``.
-    out = {
-        k: _copy(fn(*(tree[k] for tree in trees)), f"fn(value[{k!r}])") for k in keys
-    }
+    out = {k: _copy(_apply(fn, trees, k), f"fn(value[{k!r}])") for k in keys}
     if isinstance(value, Frozen):
         return freeze_new(out, "value", value.hidden, value.output)
     return freeze_new(out, "value")
+
+
+def _apply(
+    fn: Callable[..., npt.ArrayLike], trees: tuple[Mapping[str, Any], ...], k: str
+) -> npt.ArrayLike:
+    """``fn`` on the arrays at key ``k``; its TypeError or ValueError names ``k``."""
+    try:
+        return fn(*(tree[k] for tree in trees))
+    except (TypeError, ValueError) as e:
+        kind = TypeError if isinstance(e, TypeError) else ValueError
+        raise kind(f"fn raised {type(e).__name__} on the arrays at {k!r}: {e}") from e
 
 
 def num_params(params: Params) -> int:

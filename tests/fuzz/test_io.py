@@ -81,11 +81,12 @@ def check_save(r: Any, a: dict[str, Any], _: dict[str, Any]) -> None:
     for k, v in a["params"].items():
         assert back.params[k].tobytes() == np.ascontiguousarray(v).tobytes()
     assert back.meta == a.get("meta")
-    # the record saved: the arguments, else the params' own (None if none)
+    # the record saved: the params' own (an argument may only agree with it),
+    # else the arguments (None if neither)
     h, o = fs.record_of(a["params"])
-    h = a.get("hidden") if a.get("hidden") is not None else h
+    h = a.get("hidden") if h is None else h
     h = h if h is None or isinstance(h, str) else tuple(h)
-    o = a.get("output") if a.get("output") is not None else o
+    o = a.get("output") if o is None else o
     assert (back.hidden, back.output) == (h, o)
     assert isinstance(back.params, nf.Frozen)
     assert (back.params.hidden, back.params.output) == (h, o)

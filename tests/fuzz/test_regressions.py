@@ -376,3 +376,34 @@ def test_adam_scalars_that_overflow_are_an_error_not_inf_params(
 def test_a_dtype_numpy_rejects_with_a_key_error_is_named(call: Any) -> None:
     with pytest.raises(TypeError, match="dtype must be"):
         call({-1: np.ones(1)})
+
+
+# ------------------------------------------------------------------ records
+
+
+@pytest.mark.parametrize("call", ["forward", "predict", "loss", "grads"])
+@pytest.mark.parametrize("arg", ["hidden", "output"])
+def test_an_array_for_hidden_or_output_is_a_named_error(call: str, arg: str) -> None:
+    # The record was compared with ==, whose array result has no truth value.
+    p = nf.init_params([1, 2, 1], hidden="sigmoid", seed=0)
+    x, y = np.zeros((1, 1)), np.zeros(1)
+    args = (p, x) if call in ("forward", "predict") else (p, x, y)
+    for bad in (np.array([], dtype=bool), np.array(["relu", "relu"])):
+        with pytest.raises((TypeError, ValueError), match=arg):
+            getattr(anf, call)(*args, **{arg: bad})
+
+
+def test_an_agreeing_hidden_keeps_the_record_in_a_saved_file(tmp_path: Any) -> None:
+    # A network with no hidden layer records hidden="sigmoid"; hidden=[]
+    # agrees with it (no layer to run), and the file keeps the record as is.
+    p = nf.init_params([1, 1], hidden="sigmoid", seed=0)
+    nf.save(tmp_path / "p.npz", p, hidden=[])
+    back = nf.load(tmp_path / "p.npz")
+    assert (back.hidden, back.params.hidden) == ("sigmoid", "sigmoid")
+
+
+def test_tree_map_names_the_key_when_fn_fails() -> None:
+    # np.negative refuses bools: its TypeError came out naming nothing.
+    value = {"W1": np.array([[True]]), "b1": np.array([0.0], np.float32)}
+    with pytest.raises(TypeError, match=r"fn raised TypeError on the arrays at 'W1'"):
+        nf.tree_map(np.negative, value)
