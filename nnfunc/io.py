@@ -93,7 +93,7 @@ from nnfunc._npz import (
     temporaries,
     write_atomic,
 )
-from nnfunc._types import Hidden, OptState, OutputName, Params
+from nnfunc._types import Array, Frozen, Hidden, OptState, OutputName, Params
 from nnfunc.params import freeze_new
 
 FORMAT = "nnfunc.checkpoint"
@@ -119,7 +119,7 @@ class CheckpointError(ValueError):
 class Checkpoint(NamedTuple):
     """What ``load`` returns; ``params`` and ``opt_state`` are read-only."""
 
-    params: Params
+    params: Frozen[Array]
     opt_state: OptState | None
     hidden: Hidden | None
     output: OutputName | None

@@ -109,7 +109,7 @@ def test_load_returns_a_checkpoint(tmp_path: Path) -> None:
     p = nf.init_params([2, 3, 1], hidden="tanh")
     nf.save(tmp_path / "net.npz", p)
     ck = assert_type(nf.load(tmp_path / "net.npz"), nf.Checkpoint)
-    assert_type(ck.params, nf.Params)
+    assert_type(ck.params, nf.Frozen[nf.Array])  # a value that records hidden, output
     assert_type(ck.opt_state, nf.OptState | None)
     assert_type(ck.hidden, nf.Hidden | None)
     assert_type(ck.output, nf.OutputName | None)
