@@ -271,13 +271,21 @@ def frames(e: BaseException) -> list[str]:
 
 
 def before_the_loop(e: BaseException) -> bool:
-    """Whether ``e`` left ``train`` before its epoch loop's ``try:``."""
-    lines, first = inspect.getsourcelines(training.train)
+    """Whether ``e`` left ``train`` before its epoch loop's ``try:``.
+
+    ``train`` prepares, then hands over to ``run_epochs``, whose ``try:``
+    guards the loop: an interrupt before that has nothing to keep yet.
+    """
+    if "run_epochs" not in frames(e):
+        return True
+    lines, first = inspect.getsourcelines(training.run_epochs)
     loop = first + next(i for i, s in enumerate(lines) if s.strip() == "try:")
     at = [
-        n for f, n in traceback.walk_tb(e.__traceback__) if f.f_code.co_name == "train"
+        n
+        for f, n in traceback.walk_tb(e.__traceback__)
+        if f.f_code.co_name == "run_epochs"
     ]
-    return "prepare" in frames(e) or (bool(at) and at[-1] < loop)
+    return at[-1] < loop
 
 
 def interrupted_runs(
