@@ -176,7 +176,13 @@ def check_same_structure(net: Net, other: object, name: str) -> Net:
 
 
 def check_x(x: object, net: Net, name: str = "x") -> Array:
-    """Return ``x`` as a 2-D finite array of ``net.dtype`` with ``n_0`` columns."""
+    """Return ``x`` as a 2-D finite array of ``net.dtype`` with ``n_0`` columns.
+
+    ``x`` itself when it already is one (never written), else a new array:
+    a cast, or a copy when ``x`` is not aligned for its dtype (a buffer
+    received from another process may start at an odd address, where
+    NumPy and BLAS run several times slower).
+    """
     arr = as_real_array(x, name)
     n_in = net.Ws[0].shape[0]
     if arr.ndim != 2:
@@ -509,7 +515,7 @@ def _cast_finite(arr: Array, dtype: np.dtype[Any], name: str) -> Array:
     if not all_finite(arr):
         raise ValueError(f"{name} has NaN or infinite values")
     if arr.dtype == dtype:
-        return arr
+        return arr if arr.flags.aligned else arr.copy()
     with np.errstate(over="ignore"):  # overflow is reported below, in words
         out: Array = arr.astype(dtype)
     if not all_finite(out):

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import nnfunc as nf
+from nnfunc._checks import check_params, check_x
 from tests.strategies import NetKw, make_case
 
 P = nf.init_params([3, 4, 2], seed=0)  # records hidden="relu", output="sigmoid"
@@ -211,3 +212,29 @@ def test_dropout_preserves_the_mean_activation() -> None:
     assert float(a.std()) > 0.01  # the masks really vary
     b = nf.forward(params, x, dropout=0.3, training=True, seed=0, **kw)
     assert np.array_equal(a, b)
+
+
+def unaligned(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """A copy of ``a`` that starts one byte into its buffer (not aligned)."""
+    raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+    out: np.ndarray[Any, Any] = raw.view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+def test_an_unaligned_x_gives_the_same_bits_and_is_not_written() -> None:
+    # A buffer received from another process (a Dask block, say) may start
+    # at an odd address; check_x works on an aligned copy of it.
+    p = nf.init_params([3, 5, 2], output="softmax", seed=0)
+    x = np.random.default_rng(1).standard_normal((7, 3))
+    y = np.arange(7) % 2
+    xu = unaligned(x)
+    before = xu.tobytes()
+    assert check_x(xu, check_params(p)).flags.aligned  # what the kernels get
+    assert nf.forward(p, xu).tobytes() == nf.forward(p, x).tobytes()
+    assert nf.grads(p, xu, y) == nf.grads(p, x, y)
+    r, ru = (nf.train(p, a, y, optimizer=nf.sgd(0.1), epochs=2) for a in (x, xu))
+    assert ru.params == r.params
+    assert xu.tobytes() == before
+    assert not xu.flags.aligned

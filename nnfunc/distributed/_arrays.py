@@ -161,20 +161,11 @@ def predict(
 
 
 def _forward_block(x: Array, params: Frozen[Array]) -> Array:
-    return forward_in_memory(params, _aligned(x))
+    return forward_in_memory(params, x)  # check_x copies an unaligned block
 
 
 def _predict_block(x: Array, params: Frozen[Array]) -> Array:
-    return predict_in_memory(params, _aligned(x))
-
-
-def _aligned(x: Array) -> Array:
-    """``x``, or a copy if it is not aligned for its dtype.
-
-    A block that Dask moved between processes may be a view into the
-    message at an odd address, where NumPy and BLAS run several times slower.
-    """
-    return x if x.flags.aligned else x.copy()
+    return predict_in_memory(params, x)
 
 
 def _prepare(
