@@ -6,7 +6,9 @@ or, for a chunk that is a whole ``.npy`` file mapped by ``np.load(...,
 mmap_mode="r")`` (``dask.array.from_npy_stack``), only the file's name and
 layout, its rows read from disk as steps need them. Then each step
 
-1. scatters the params to the workers (once per step, one message each),
+1. scatters the params to the workers (once per step, one message each;
+   a scatter that a dying worker leaves hanging is given up after
+   ``SCATTER_TIMEOUT`` seconds and the step tried again),
 2. runs one task per worker on the rows of the step's batch that its shards
    hold (``_shards.share``: one forward and backward pass over those rows),
 3. merges the workers' mean losses and gradients on the driver, weighted by
@@ -71,6 +73,10 @@ Group = tuple[str | None, list[int]]
 #: How often a step whose connections closed is tried again, and the pause
 #: (seconds, times the attempt) before each new try.
 RETRIES, PAUSE = 2, 0.5
+
+#: Seconds a step's scatter of the params may take before it counts as a
+#: lost connection (a few ms normally; the cluster may be busy recomputing).
+SCATTER_TIMEOUT = 60.0
 
 
 def train(
@@ -318,7 +324,17 @@ class _Data:
         for c, count in enumerate(counts):
             local.append(idx[order[end : end + count]] - self.starts[c])
             end += count
-        [pf] = self.client.scatter([params], broadcast=True, hash=False)
+        # Client.scatter takes no time limit; a worker that dies during the
+        # broadcast can leave it waiting forever, so give it one: a scatter
+        # that has not finished in SCATTER_TIMEOUT seconds raises TimeoutError
+        # (an OSError), and the step is tried again like a lost connection.
+        [pf] = self.client.sync(
+            self.client._scatter,
+            [params],
+            broadcast=True,
+            hash=False,
+            callback_timeout=SCATTER_TIMEOUT,
+        )
         futures: list[Future[Part]] = []
         for i, (worker, chunks) in enumerate(groups):
             parts = [(self.shards[c], local[c]) for c in chunks if counts[c]]

@@ -63,6 +63,18 @@ class Client:
         direct: bool | None = None,
         hash: bool = True,
     ) -> list[Future[_T]]: ...
+    # The coroutine behind scatter, run through sync with a time limit
+    # (nnfunc.distributed._train): scatter itself takes none.
+    def _scatter(
+        self, data: list[_T], broadcast: bool = False, hash: bool = True
+    ) -> Any: ...
+    def sync(
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        callback_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any: ...
     def submit(
         self,
         func: Callable[..., _T],
