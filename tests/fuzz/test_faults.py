@@ -239,13 +239,19 @@ N_INTERRUPTS = max(10, FUZZ_EXAMPLES // 3)
 
 
 def sigint_from_a_thread(delay: float) -> Callable[[], None]:
-    """Deliver a real SIGINT (Ctrl-C) to this process after ``delay`` seconds."""
+    """Deliver a real SIGINT (Ctrl-C) to this process after ``delay`` seconds.
+
+    Python's own handler (KeyboardInterrupt) is installed meanwhile: a
+    process started in the background by a shell inherits SIGINT ignored.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
 
     def cancel() -> None:
         timer.cancel()
         timer.join()
+        signal.signal(signal.SIGINT, previous)
 
     return cancel
 
