@@ -21,6 +21,10 @@ SYSTEMS = ["floor", "nnfunc-loop", "nnfunc-train", "numpy", "torch", "sklearn", 
 PEER_MODULES = {"torch": "torch", "sklearn": "sklearn", "jax": "jax"}
 
 
+#: Each test starts benchmark worker processes: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("bench")

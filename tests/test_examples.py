@@ -153,6 +153,7 @@ def test_mnist_missing_files_exit_2(
     assert not list(tmp_path.iterdir())  # nothing written
 
 
+@pytest.mark.slow  # draws every figure twice: about 15 s
 def test_make_figures_fast_writes_all_eight_the_same_twice(tmp_path: Path) -> None:
     paths = make_figures.main(tmp_path / "a", fast=True)
     assert len(paths) == 8
