@@ -103,7 +103,7 @@ def setup(
         rng = np.random.default_rng(check_seed(seed))
     elif seed is not None:
         check_seed(seed)
-    acts = tuple(map(ACTIVATIONS.__getitem__, names))
+    acts = tuple(ACTIVATIONS[n] for n in names)
     return Setup(net, acts, out, rate, rng, record)
 
 
